@@ -1,0 +1,69 @@
+"""The same linkage on Spark (local mode): with the model trained on DuckDB, Spark finds the
+same pairs, with the same probabilities, and so the same persons."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from onestory_engine.linkage import (
+    DuckDBBackend,
+    SparkBackend,
+    cluster,
+    link_incremental,
+    predict,
+    prepare,
+    train,
+)
+from onestory_engine.linkage.evaluation import city_records, pairwise_scores
+from onestory_engine.synthetic import generate_city
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
+    reason="Spark needs Java",
+)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkBackend]:
+    backend = SparkBackend()
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def test_spark_gives_the_same_clusters_as_duckdb(spark: SparkBackend) -> None:
+    city = generate_city(200, seed=3141, as_of=date(2025, 6, 30))
+    raw, truth = city_records(city)
+    table = prepare(raw)
+    duck = DuckDBBackend()
+    try:
+        model = train(table, backend=duck, seed=11)
+        on_duckdb = predict(table, model, backend=duck)
+        held = table.slice(table.num_rows - 40)
+        rest = table.slice(0, table.num_rows - 40)
+        incremental_duckdb = link_incremental(held, rest, model, backend=duck)
+    finally:
+        duck.close()
+    on_spark = predict(table, model, backend=spark)
+
+    def scored(pairs: object) -> dict[tuple[str, str], float]:
+        rows = pairs.to_pylist()  # type: ignore[attr-defined]
+        return {(r["record_id_l"], r["record_id_r"]): r["match_probability"] for r in rows}
+
+    duck_pairs, spark_pairs = scored(on_duckdb), scored(on_spark)
+    assert duck_pairs.keys() == spark_pairs.keys()
+    for key, probability in duck_pairs.items():
+        assert spark_pairs[key] == pytest.approx(probability, abs=1e-9)
+    ids = table.column("record_id")
+    clusters_duckdb = cluster(ids, on_duckdb, threshold=0.95)
+    assert cluster(ids, on_spark, threshold=0.95) == clusters_duckdb
+    assert pairwise_scores(clusters_duckdb, truth).f1 >= 0.95
+    # Incremental linking too.
+    incremental_spark = link_incremental(held, rest, model, backend=spark)
+    assert scored(incremental_spark).keys() == scored(incremental_duckdb).keys()
