@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` runs every module; results go to ``bench/results/``."""

@@ -1,0 +1,88 @@
+"""Organisations, their services, the people who use OneStory and their memberships."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from onestory.access.roles import Role
+
+
+class OrganisationType(models.TextChoices):
+    NHS_TRUST = "nhs_trust", "NHS trust"
+    PRIMARY_CARE = "primary_care", "GP or primary care"
+    COUNCIL_HOUSING = "council_housing", "Council housing"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    POLICE = "police", "Police"
+    PROBATION = "probation", "Probation"
+    DRUG_ALCOHOL = "drug_alcohol", "Drug and alcohol service"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse service"
+    CHARITY = "charity", "Charity or voluntary sector"
+    OTHER = "other", "Other"
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    org_type = models.CharField("type", max_length=40, choices=OrganisationType.choices)
+    ods_code = models.CharField("ODS or other code", max_length=20, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="services"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="service_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation.name})"
+
+
+class User(AbstractUser):
+    """A member of staff. Person data is never reached through the user, only its membership."""
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Membership(models.Model):
+    """A user acting as one role in one organisation (SECURITY.md: chosen at sign-in)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=30, choices=[(r.value, r.label) for r in Role])
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="membership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{Role(self.role).label}, {self.organisation.name}"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)

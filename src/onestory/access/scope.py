@@ -1,0 +1,340 @@
+"""The only way to fetch person data (SECURITY.md rule 1).
+
+Every function here takes the caller's ``AccessContext``, applies the policy, returns
+materialised objects (never a lazy queryset a view could widen), and notes every person it
+returns in the current audit event. Called outside a request or command there is no audit
+context and no rows come back: the scope fails closed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from onestory.access import policy
+from onestory.access.context import AccessContext
+from onestory.access.roles import Category, Role
+from onestory.audit.services import current_context
+from onestory.consent.models import SharingDecision
+from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
+from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
+
+
+class PersonNotFound(Http404):
+    """Missing and not-yours look the same (rule 1)."""
+
+    def __init__(self) -> None:
+        super().__init__("No person found")
+
+
+class NoAuditContext(RuntimeError):
+    pass
+
+
+class PersonMoved(Exception):
+    """The id was merged into another person this user may see (cli.md: it resolves)."""
+
+    def __init__(self, person_id: int) -> None:
+        super().__init__(person_id)
+        self.person_id = person_id
+
+
+# Observers see every person the scope hands out (the tests use this to prove each one is
+# in exactly one audit event). Called with (request_id, person_ids).
+observers: list[Callable[[str, list[int]], None]] = []
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A person as one user may see them."""
+
+    person: Person
+    categories: frozenset[Category]
+    has_relationship: bool
+
+    def can_see(self, category: Category | str) -> bool:
+        return Category(category) in self.categories
+
+    @property
+    def contact_hidden(self) -> bool:
+        return Category.CONTACT_LOCATION not in self.categories
+
+    @property
+    def sees_about_me(self) -> bool:
+        return Category.ABOUT_ME in self.categories
+
+    @property
+    def id(self) -> int:
+        return self.person.pk
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _note_returned(person_ids: Iterable[int], *, action: str, basis: str = "") -> None:
+    ctx = current_context()
+    if ctx is None:
+        raise NoAuditContext("person data requested outside an audited request or command")
+    ids = [int(p) for p in person_ids]
+    ctx.add(action=action, persons=ids, basis=basis)
+    for observer in observers:
+        observer(ctx.request_id, ids)
+
+
+def _require_context() -> None:
+    if current_context() is None:
+        raise NoAuditContext("person data requested outside an audited request or command")
+
+
+def current_relationships(organisation_id: int) -> QuerySet[Relationship]:
+    today = _today()
+    return Relationship.objects.filter(
+        organisation_id=organisation_id, started_on__lte=today
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+
+
+def active_sharing(organisation_id: int) -> QuerySet[SharingDecision]:
+    return SharingDecision.objects.filter(
+        organisation_id=organisation_id, withdrawn_at__isnull=True, review_on__gte=_today()
+    )
+
+
+def _shared_categories(organisation_id: int, person_ids: list[int]) -> dict[int, set[Category]]:
+    shared: dict[int, set[Category]] = defaultdict(set)
+    rows = active_sharing(organisation_id).filter(person_id__in=person_ids)
+    for person_id, categories in rows.values_list("person_id", "categories"):
+        shared[person_id].update(Category(c) for c in categories)
+    return shared
+
+
+def _views(ctx: AccessContext, people: list[Person]) -> list[PersonView]:
+    ids = [p.pk for p in people]
+    related = set(
+        current_relationships(ctx.organisation_id)
+        .filter(person_id__in=ids)
+        .values_list("person_id", flat=True)
+    )
+    shared = _shared_categories(ctx.organisation_id, ids)
+    views = []
+    for person in people:
+        categories = policy.visible_categories(
+            role=ctx.role,
+            has_relationship=person.pk in related,
+            shared=shared.get(person.pk, set()),
+            restricted_location=person.restricted_location,
+            in_owning_team=person.restricted_owner_id == ctx.organisation_id,
+        )
+        if categories:
+            views.append(PersonView(person, categories, person.pk in related))
+    return views
+
+
+def _candidates(ctx: AccessContext) -> QuerySet[Person]:
+    """People the organisation has a relationship and a sharing basis with (pre-policy)."""
+    related = current_relationships(ctx.organisation_id).values("person_id")
+    shared = active_sharing(ctx.organisation_id).values("person_id")
+    return Person.objects.filter(pk__in=related, merged_into__isnull=True).filter(pk__in=shared)
+
+
+def people_list(ctx: AccessContext, *, query: str = "", limit: int = 50) -> list[PersonView]:
+    """My people: everyone this user may open, optionally searched by name or NHS number."""
+    _require_context()
+    people = _candidates(ctx)
+    query = query.strip()
+    if query:
+        digits = query.replace(" ", "")
+        terms = Q()
+        for word in query.split():
+            terms &= (
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+                | Q(other_names__given_name__icontains=word)
+                | Q(other_names__family_name__icontains=word)
+            )
+        if digits.isdigit():
+            terms = terms | Q(nhs_number=digits)
+        people = people.filter(terms).distinct()
+    views = _views(ctx, list(people.order_by("family_name", "given_name", "pk")[:limit]))
+    _note_returned((v.id for v in views), action="people.list")
+    return views
+
+
+def person_get(ctx: AccessContext, person_id: int, *, action: str = "person.view") -> PersonView:
+    """One person as this user may see them, or 404 (audited) when missing or not theirs."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id).select_related("restricted_owner").first()
+    hops = 0
+    while person is not None and person.merged_into_id is not None and hops < 20:
+        person, hops = Person.objects.filter(pk=person.merged_into_id).first(), hops + 1
+    if person is not None and person.pk != person_id:
+        if _views(ctx, [person]):
+            raise PersonMoved(person.pk)
+        person = None
+    views = _views(ctx, [person]) if person is not None else []
+    if not views:
+        record_denied(person_id, action=action)
+        raise PersonNotFound
+    _note_returned([person_id], action=action)
+    return views[0]
+
+
+def record_denied(person_id: int, *, action: str) -> None:
+    """Note a refused attempt in the audit event, without counting it as data returned."""
+    ctx = current_context()
+    if ctx is not None:
+        ctx.add(action=f"{action}.denied", outcome="denied", detail={"requested_person": person_id})
+
+
+def person_for_sharing(ctx: AccessContext, person_id: int) -> Person:
+    """A person whose sharing decision this user may record: a relationship is enough
+    (without it there is nothing to record a decision for)."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id).first()
+    has_relationship = (
+        person is not None
+        and current_relationships(ctx.organisation_id).filter(person_id=person_id).exists()
+    )
+    if person is None or not policy.may_record_sharing(
+        role=ctx.role, has_relationship=has_relationship
+    ):
+        record_denied(person_id, action="sharing.view")
+        raise PersonNotFound
+    _note_returned([person_id], action="sharing.view")
+    return person
+
+
+def sharing_decisions(ctx: AccessContext, person: Person) -> list[SharingDecision]:
+    """All sharing decisions for a person whose sharing this user may manage."""
+    return list(
+        SharingDecision.objects.filter(person=person).select_related(
+            "organisation", "recorded_by", "recorded_by_organisation", "withdrawn_by"
+        )
+    )
+
+
+def timeline(
+    ctx: AccessContext, view: PersonView, *, category: str | None = None
+) -> list[TimelineEvent]:
+    """The person's timeline, only the categories this user may see; sealed entries only
+    to the organisation that wrote them."""
+    allowed = {c.value for c in view.categories}
+    if category:
+        allowed &= {category}
+    events = (
+        TimelineEvent.objects.filter(person_id=view.id, category__in=allowed)
+        .filter(Q(sealed=False) | Q(organisation_id=ctx.organisation_id))
+        .select_related("organisation")
+    )
+    return list(events)
+
+
+def team(ctx: AccessContext, view: PersonView) -> list[Relationship]:
+    """The team around the person: organisations with a current relationship."""
+    today = _today()
+    return list(
+        Relationship.objects.filter(person_id=view.id, started_on__lte=today)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .select_related("organisation", "worker")
+    )
+
+
+def about_me_versions(ctx: AccessContext, view: PersonView) -> list[AboutMe]:
+    if not view.can_see(Category.ABOUT_ME):
+        return []
+    return list(
+        AboutMe.objects.filter(person_id=view.id).select_related(
+            "recorded_by", "recorded_by_organisation"
+        )
+    )
+
+
+# --- Data managers: identity fields of their organisation's records, and both sides of the
+# pairs in the review queue (rule 10, and the roles table). Nothing else of the person.
+
+
+def review_queue(ctx: AccessContext) -> list[MatchPair]:
+    """Pending pairs with at least one record this organisation supplied."""
+    _require_context()
+    if ctx.role != Role.DATA_MANAGER:
+        return []
+    own = Q(record_l__source__organisation_id=ctx.organisation_id) | Q(
+        record_r__source__organisation_id=ctx.organisation_id
+    )
+    pairs = list(
+        MatchPair.objects.filter(status=MatchPair.Status.PENDING)
+        .filter(own)
+        .select_related("record_l__source__organisation", "record_r__source__organisation")
+        .order_by("-match_probability")[:200]
+    )
+    persons = {r.person_id for p in pairs for r in (p.record_l, p.record_r) if r.person_id}
+    _note_returned(sorted(persons), action="review.list")
+    return pairs
+
+
+def review_pair_get(ctx: AccessContext, pair_id: int) -> MatchPair:
+    _require_context()
+    pair = (
+        MatchPair.objects.filter(pk=pair_id)
+        .select_related("record_l__source__organisation", "record_r__source__organisation")
+        .first()
+    )
+    if (
+        pair is None
+        or ctx.role != Role.DATA_MANAGER
+        or ctx.organisation_id
+        not in {pair.record_l.source.organisation_id, pair.record_r.source.organisation_id}
+    ):
+        record_denied(pair_id, action="review.view")
+        raise PersonNotFound
+    _note_returned(
+        sorted({p for p in (pair.record_l.person_id, pair.record_r.person_id) if p}),
+        action="review.view",
+    )
+    return pair
+
+
+@dataclass(frozen=True)
+class IdentityView:
+    person: Person
+    records: list[SourceRecord]  # the ones this data manager may see
+    hidden_records: int  # other organisations' records, counted only
+    changes: list[IdentityChange]
+
+
+def identity_get(ctx: AccessContext, person_id: int) -> IdentityView:
+    """A person's linked records as a data manager may see them: their own organisation's
+    records, and other organisations' records that are in a pair with one of them."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id).first()
+    if person is not None and person.merged_into_id is not None:
+        person = Person.objects.filter(pk=person.merged_into_id).first()
+    records = (
+        list(SourceRecord.objects.filter(person=person).select_related("source__organisation"))
+        if person is not None
+        else []
+    )
+    own = {r.pk for r in records if r.source.organisation_id == ctx.organisation_id}
+    if ctx.role != Role.DATA_MANAGER or not own or person is None:
+        record_denied(person_id, action="identity.view")
+        raise PersonNotFound
+    paired: set[int] = set()
+    for left, right in MatchPair.objects.filter(
+        Q(record_l_id__in=own) | Q(record_r_id__in=own)
+    ).values_list("record_l_id", "record_r_id"):
+        paired.update({left, right})
+    visible = [r for r in records if r.pk in own or r.pk in paired]
+    changes = list(
+        IdentityChange.objects.filter(Q(kept_person=person) | Q(other_person=person))
+        .select_related("made_by")
+        .order_by("-made_at")[:20]
+    )
+    _note_returned([person.pk], action="identity.view")
+    return IdentityView(person, visible, len(records) - len(visible), changes)

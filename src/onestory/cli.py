@@ -1,0 +1,218 @@
+"""``onestory``: the project's one command (contract: shared/spec/cli.md)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="onestory",
+    help="OneStory: one linked person index, one team and one story for people facing "
+    "severe multiple disadvantage.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestory.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+@app.command()
+def init() -> None:
+    """Set up or upgrade the database (idempotent: applies migrations)."""
+    _django()
+    from onestory.audit.services import audited_command
+
+    _migrate()
+    with audited_command("init"):
+        pass
+    from django.conf import settings
+
+    out.print(f"ok database ready in {settings.DATA_DIR}")
+
+
+@app.command()
+def demo(
+    persons: Annotated[int, typer.Option(help="How many people in the synthetic city.")] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed for the synthetic city.")] = 20261122,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the demo but do not start the web app.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+) -> None:
+    """Build a synthetic city into the data directory and serve it."""
+    _django()
+    _migrate()
+    from onestory.core.demo import build_demo
+
+    logins_path = build_demo(persons=persons, seed=seed, console=out)
+    out.print(f"Demo logins (with TOTP secrets) written to {logins_path}")
+    if not no_serve:
+        _serve(port)
+
+
+def _serve(port: int) -> None:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    out.print(f"Serving OneStory on http://127.0.0.1:{port} (Ctrl+C to stop)")
+    call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+
+
+@app.command()
+def serve(port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000) -> None:
+    """Serve the web app on http://127.0.0.1:PORT."""
+    _django()
+    _migrate()
+    _serve(port)
+
+
+@app.command("import")
+def import_feed(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="Feed kind: ed, housing, substance, mental_health, "
+            "domestic_abuse, police, probation, prison, register."
+        ),
+    ],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or Windows-1252) or .xlsx file.")],
+    source: Annotated[str | None, typer.Option(help="Partner source name (default: KIND).")] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="Partner organisation that sent it (default: the source).")
+    ] = None,
+) -> None:
+    """Import a partner feed; last line accepted=N updated=N unchanged=N quarantined=N."""
+    _django()
+    _migrate()
+    from onestory.audit.services import audited_command
+    from onestory.intake.services import feed_import
+    from onestory_engine.intake import FeedRefused
+
+    with audited_command("import") as ctx:
+        try:
+            with _Progress(f"Importing {file.name}"):
+                result = feed_import(
+                    actor=ctx.actor,
+                    kind=kind,
+                    path=file,
+                    source_name=source,
+                    organisation_name=organisation,
+                )
+        except FeedRefused as exc:
+            ctx.outcome = "refused"
+            ctx.add(detail={"refused": str(exc), "file": file.name})
+            err.print(f"refused: {exc}", highlight=False, soft_wrap=True)
+            refused = True
+        else:
+            refused = False
+    if refused:
+        raise typer.Exit(2)
+    for bad in result.parsed.bad[:20]:
+        err.print(f"row {bad.row_number}: {bad.reason}", highlight=False, soft_wrap=True)
+    if len(result.parsed.bad) > 20:
+        err.print(f"... and {len(result.parsed.bad) - 20} more quarantined rows", highlight=False)
+    print(result.summary)  # noqa: T201 - the contract's last line
+
+
+class _Progress:
+    """A spinner on a terminal; a plain log line otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.status: Any = None
+
+    def __enter__(self) -> None:
+        if err.is_terminal:
+            self.status = err.status(self.label)
+            self.status.__enter__()
+        else:
+            err.print(f"{self.label} ...", highlight=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+
+@app.command()
+def link(
+    engine: Annotated[str, typer.Option(help="Linkage backend: duckdb or spark.")] = "duckdb",
+) -> None:
+    """(Re)train the model and link every record; last line records=N persons=N review=N."""
+    if engine not in {"duckdb", "spark"}:
+        err.print(f"refused: unknown engine '{engine}': expected duckdb or spark")
+        raise typer.Exit(2)
+    _django()
+    _migrate()
+    from onestory.audit.services import audited_command
+    from onestory.intake.linking import link_everything
+
+    with audited_command("link") as ctx:
+        summary = link_everything(actor=ctx.actor, engine=engine, progress=_say)
+    print(summary.line)  # noqa: T201 - the contract's last line
+
+
+def _say(message: str) -> None:
+    err.print(message, highlight=False)
+
+
+export_app = typer.Typer(help="Export the person index or the cohort.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("links")
+def export_links(
+    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+) -> None:
+    """One row per stored record: source_name, source_record_id, person_id, match_probability."""
+    _django()
+    _migrate()
+    from onestory.audit.services import audited_command
+    from onestory.intake.exports import links_write
+
+    with audited_command("export links") as ctx:
+        n = links_write(file, actor=ctx.actor)
+    err.print(f"wrote {n} records to {file}", highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify_cmd() -> None:
+    """Check the audit trail's hash chain: exit 0 printing ok events=N, else exit 1."""
+    _django()
+    from onestory.audit.services import audit_verify
+
+    result = audit_verify()
+    if result.ok:
+        print(f"ok events={result.events}")  # noqa: T201 - the contract's output line
+        raise typer.Exit(0)
+    print(f"broken at event {result.broken_seq}: {result.reason}")  # noqa: T201
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path.cwd()))
+    app()
+
+
+if __name__ == "__main__":
+    main()

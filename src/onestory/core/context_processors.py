@@ -1,0 +1,44 @@
+"""Navigation for the acting role: each role sees only the pages it may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from onestory.access.roles import CASEWORK_ROLES, Role
+
+
+def _nav(request: HttpRequest) -> list[dict[str, Any]]:
+    access = getattr(request, "access", None)
+    if access is None:
+        return []
+    items: list[tuple[str, str]] = [("Home", reverse("home"))]
+    if access.role in CASEWORK_ROLES:
+        items.append(("My people", reverse("people:list")))
+    if access.role == Role.DATA_MANAGER:
+        items.append(("Imports", reverse("intake:imports")))
+        items.append(("Review matches", reverse("intake:review")))
+    if access.role == Role.PRIVACY_OFFICER:
+        items.append(("Audit trail", reverse("audit:list")))
+    if access.role == Role.ADMINISTRATOR:
+        items += [
+            ("Organisations", reverse("admin_area:organisations")),
+            ("Users", reverse("admin_area:users")),
+            ("Agreements", reverse("admin_area:agreements")),
+        ]
+    items.append(("Security", reverse("security")))
+    path = request.path
+    out = []
+    for text, href in items:
+        active = path == href if href == "/" else path.startswith(href)
+        out.append({"text": text, "href": href, "active": active})
+    return out
+
+
+def onestory(request: HttpRequest) -> dict[str, Any]:
+    several = False
+    if request.user.is_authenticated:
+        several = request.user.memberships.filter(is_active=True).count() > 1
+    return {"nav_items": _nav(request), "has_several_roles": several}

@@ -1,0 +1,298 @@
+"""Linking records into persons: the only Django code that calls the engine's linkage.
+
+Record ids given to the engine are SourceRecord primary keys as strings; person ids are
+Person primary keys as strings, so "older" is simply the smaller key.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from onestory.audit import services as audit
+from onestory.audit.services import Actor
+from onestory.intake.index import index_refresh
+from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
+from onestory.intake.review import merge_persons
+from onestory.people.models import Person
+from onestory_engine import linkage
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    records: int
+    persons: int
+    review: int
+
+    @property
+    def line(self) -> str:
+        return f"records={self.records} persons={self.persons} review={self.review}"
+
+
+def link_settings() -> linkage.LinkSettings:
+    cfg = settings.ONESTORY
+    return linkage.LinkSettings(
+        match_threshold=cfg["LINK_MATCH_THRESHOLD"], review_threshold=cfg["LINK_REVIEW_THRESHOLD"]
+    )
+
+
+def engine_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "engine"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _prepared_path() -> Path:
+    return engine_dir() / "linkage_table.parquet"
+
+
+def _raw_rows(records: Iterable[tuple[int, dict[str, str]]]) -> list[dict[str, str | None]]:
+    rows = []
+    for pk, raw in records:
+        row: dict[str, str | None] = {c: raw.get(c) for c in linkage.RAW_COLUMNS}
+        row["record_id"] = str(pk)
+        rows.append(row)
+    return rows
+
+
+def prepared_table(record_ids: Iterable[int] | None = None) -> Any:
+    qs = SourceRecord.objects.order_by("pk")
+    if record_ids is not None:
+        qs = qs.filter(pk__in=list(record_ids))
+    return linkage.prepare(_raw_rows(qs.values_list("pk", "raw").iterator(chunk_size=5000)))
+
+
+class _Allocator:
+    """Hands the engine placeholder ids; real Person rows are created in bulk after."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+        self.handed: list[str] = []
+
+    def __call__(self) -> str:
+        key = f"new-{next(self._n)}"
+        self.handed.append(key)
+        return key
+
+
+def _decisions() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    must: list[tuple[str, str]] = []
+    cannot: list[tuple[str, str]] = []
+    for left, right, status in MatchPair.objects.filter(
+        status__in=[MatchPair.Status.CONFIRMED, MatchPair.Status.REJECTED]
+    ).values_list("record_l_id", "record_r_id", "status"):
+        (must if status == MatchPair.Status.CONFIRMED else cannot).append((str(left), str(right)))
+    return must, cannot
+
+
+def link_everything(
+    *, actor: Actor, engine: str = "duckdb", progress: Progress | None = None
+) -> LinkSummary:
+    """(Re)train the model and link every record; person ids stay stable (cli.md)."""
+    say = progress or (lambda _msg: None)
+    say("Preparing records")
+    table = prepared_table()
+    previous = {
+        str(pk): str(person)
+        for pk, person in SourceRecord.objects.filter(person__isnull=False).values_list(
+            "pk", "person_id"
+        )
+    }
+    created = {p: int(p) for p in set(previous.values())}
+    must, cannot = _decisions()
+    allocate = _Allocator()
+    say(f"Training and linking {table.num_rows:,} records on {engine}")
+    backend = linkage.backend(engine, directory=engine_dir())  # type: ignore[arg-type]
+    result = linkage.link_all(
+        table,
+        backend=backend,
+        allocate=allocate,
+        previous=previous,
+        person_created=created,
+        settings=link_settings(),
+        must_link=must,
+        cannot_link=cannot,
+    )
+    say("Saving the person index")
+    with transaction.atomic():
+        LinkageModel.objects.create(
+            trained_at=timezone.now(),
+            engine=engine,
+            records=table.num_rows,
+            model_json={"json": result.model.to_json()},
+        )
+        persons = _apply(result, actor=actor, full=True)
+    pq.write_table(table, _prepared_path())
+    review = MatchPair.objects.filter(status=MatchPair.Status.PENDING).count()
+    audit.record(
+        actor=actor,
+        action="linkage.link_all",
+        persons=persons,
+        detail={"records": table.num_rows, "engine": engine},
+    )
+    n_persons = SourceRecord.objects.values("person_id").distinct().count()
+    return LinkSummary(records=table.num_rows, persons=n_persons, review=review)
+
+
+def current_model() -> linkage.LinkModel | None:
+    row = LinkageModel.objects.first()
+    return None if row is None else linkage.LinkModel.from_json(row.model_json["json"])
+
+
+def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
+    """Link new or changed records against the index with the trained model (``import``).
+
+    Returns the ids of persons touched. Does nothing (returns []) when no model exists yet.
+    """
+    model = current_model()
+    if model is None or not record_ids:
+        return []
+    new_table = prepared_table(record_ids)
+    path = _prepared_path()
+    if path.exists():
+        existing = pq.read_table(path)
+        keep = pa.compute.invert(
+            pa.compute.is_in(existing.column("record_id"), value_set=new_table.column("record_id"))
+        )
+        existing = existing.filter(keep)
+    else:
+        existing = prepared_table(
+            SourceRecord.objects.exclude(pk__in=record_ids).values_list("pk", flat=True)
+        )
+    person_of = {
+        str(pk): str(person)
+        for pk, person in SourceRecord.objects.filter(person__isnull=False)
+        .exclude(pk__in=record_ids)
+        .values_list("pk", "person_id")
+    }
+    _, cannot = _decisions()
+    allocate = _Allocator()
+    result = linkage.link_new(
+        new_table,
+        existing,
+        model,
+        backend=linkage.backend("duckdb"),
+        person_of_existing=person_of,
+        person_created={p: int(p) for p in set(person_of.values())},
+        allocate=allocate,
+        settings=link_settings(),
+        cannot_link=cannot,
+    )
+    persons = _apply(result, actor=actor, full=False)
+    pq.write_table(pa.concat_tables([existing, new_table.cast(existing.schema)]), path)
+    return persons
+
+
+def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]:
+    """Write the engine's answer: persons, record assignments, merges, splits, pairs."""
+    ids = result.ids
+    new_keys = list(ids.new_ids)
+    made = Person.objects.bulk_create([Person() for _ in new_keys], batch_size=1000)
+    if any(p.pk is None for p in made):  # backends without RETURNING
+        last = Person.objects.order_by("-pk").values_list("pk", flat=True)[: len(made)]
+        made = [Person(pk=pk) for pk in sorted(last)]
+    real = {key: str(p.pk) for key, p in zip(new_keys, made, strict=True)}
+
+    def resolve(person: str) -> int:
+        person = real.get(person, person)
+        seen = set()
+        while person in ids.merged and person not in seen:
+            seen.add(person)
+            person = real.get(ids.merged[person], ids.merged[person])
+        return int(person)
+
+    touched: set[int] = set()
+    current = dict(
+        SourceRecord.objects.filter(pk__in=[int(r) for r in ids.person_of]).values_list(
+            "pk", "person_id"
+        )
+    )
+    changed: list[SourceRecord] = []
+    for record_id, person in ids.person_of.items():
+        pk, target = int(record_id), resolve(person)
+        probability = result.match_probability.get(record_id)
+        if current.get(pk) != target or full:
+            changed.append(SourceRecord(pk=pk, person_id=target, match_probability=probability))
+            touched.add(target)
+            if current.get(pk):
+                touched.add(current[pk])
+    SourceRecord.objects.bulk_update(changed, ["person_id", "match_probability"], batch_size=2000)
+    for retired, kept in ids.merged.items():
+        old, new = int(real.get(retired, retired)), resolve(kept)
+        if old != new:
+            merge_persons(actor=None, keep=new, other=old, reason="linkage", system=actor.system)
+            touched.update({old, new})
+    for split in ids.splits:
+        for part in split.parts:
+            IdentityChange.objects.create(
+                kind=IdentityChange.Kind.SPLIT,
+                kept_person_id=int(split.person_id),
+                other_person_id=resolve(part),
+                reason="linkage",
+                system_actor=actor.system,
+                record_ids=[int(r) for r, p in ids.person_of.items() if p == part],
+            )
+    _store_pairs(result, full=full)
+    persons = sorted(p for p in touched if p)
+    index_refresh(persons)
+    return persons
+
+
+def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
+    """Keep each record's strongest tying pair (its evidence) and the review queue."""
+    if full:
+        MatchPair.objects.filter(
+            status__in=[MatchPair.Status.AUTO, MatchPair.Status.PENDING]
+        ).delete()
+    decided = set(MatchPair.objects.values_list("record_l_id", "record_r_id"))
+    rows = result.pairs.to_pylist()
+    labels = result.model.evidence_labels()
+    strongest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["match_probability"] < link_settings().match_threshold or row.get("needs_review"):
+            continue
+        for side in ("record_id_l", "record_id_r"):
+            best = strongest.get(row[side])
+            if best is None or row["match_probability"] > best["match_probability"]:
+                strongest[row[side]] = row
+    keep = {(r["record_id_l"], r["record_id_r"]): r for r in strongest.values()}
+    review = {(r["record_id_l"], r["record_id_r"]): r for r in result.review.to_pylist()}
+
+    def evidence(row: dict[str, Any]) -> dict[str, Any]:
+        gammas = {k.removeprefix("gamma_"): v for k, v in row.items() if k.startswith("gamma_")}
+        return {
+            "match_weight": row.get("match_weight"),
+            "levels": {
+                k: {"gamma": v, "label": labels.get(k, {}).get(v if v is not None else -1, "")}
+                for k, v in gammas.items()
+            },
+        }
+
+    new = []
+    for (left, right), row in [*keep.items(), *review.items()]:
+        key = (int(left), int(right))
+        if key in decided:
+            continue
+        decided.add(key)
+        status = MatchPair.Status.PENDING if (left, right) in review else MatchPair.Status.AUTO
+        new.append(
+            MatchPair(
+                record_l_id=key[0],
+                record_r_id=key[1],
+                match_probability=row["match_probability"],
+                evidence=evidence(row),
+                status=status,
+            )
+        )
+    MatchPair.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)

@@ -1,0 +1,72 @@
+"""Writes to the person record. Each takes ``actor=`` and is audited explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from onestory.access.context import AccessContext
+from onestory.audit import services as audit
+from onestory.people.models import AboutMe, Person
+
+
+class StaleVersion(Exception):
+    """Someone else saved a newer version first; the caller must reload and try again."""
+
+
+@dataclass(frozen=True)
+class AboutMeText:
+    what_matters: str = ""
+    what_helps: str = ""
+    what_to_avoid: str = ""
+    how_to_contact: str = ""
+    important_people: str = ""
+
+
+def about_me_save(
+    *,
+    actor: AccessContext,
+    person: Person,
+    text: AboutMeText,
+    person_agreed_wording: bool,
+    based_on_version: int,
+) -> AboutMe:
+    """Append a new version of About me on top of ``based_on_version``.
+
+    Concurrent edits never lose an update: if another version was saved since the editor
+    loaded the page, ``StaleVersion`` is raised and nothing is written.
+    """
+    with transaction.atomic():
+        latest = (
+            AboutMe.objects.filter(person=person)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+            or 0
+        )
+        if latest != based_on_version:
+            raise StaleVersion
+        try:
+            with transaction.atomic():
+                entry = AboutMe.objects.create(
+                    person=person,
+                    version=latest + 1,
+                    what_matters=text.what_matters,
+                    what_helps=text.what_helps,
+                    what_to_avoid=text.what_to_avoid,
+                    how_to_contact=text.how_to_contact,
+                    important_people=text.important_people,
+                    person_agreed_wording=person_agreed_wording,
+                    recorded_by=actor.user,
+                    recorded_by_organisation=actor.organisation,
+                )
+        except IntegrityError as exc:  # the unique (person, version) constraint
+            raise StaleVersion from exc
+        audit.record(
+            actor=actor.actor,
+            action="about_me.save",
+            persons=[person.pk],
+            detail={"version": entry.version},
+        )
+    return entry

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from onestory.people import views
+
+app_name = "people"
+urlpatterns = [
+    path("", views.people_list, name="list"),
+    path("<int:person_id>/", views.person_detail, name="detail"),
+    path("<int:person_id>/about-me/", views.about_me_edit, name="about_me_edit"),
+    path("<int:person_id>/about-me/history/", views.about_me_history, name="about_me_history"),
+]

@@ -1,0 +1,136 @@
+"""My people, the person page and About me. Thin: scope, one service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from onestory.access import scope
+from onestory.access.context import AccessContext
+from onestory.access.decorators import roles
+from onestory.access.policy import may_edit_about_me
+from onestory.access.roles import CASEWORK_ROLES, Category
+from onestory.people.forms import AboutMeForm, PeopleSearchForm
+from onestory.people.services import AboutMeText, StaleVersion, about_me_save
+
+CASEWORK = tuple(CASEWORK_ROLES)
+
+
+def _access(request: HttpRequest) -> AccessContext:
+    access: AccessContext = request.access  # type: ignore[attr-defined]
+    return access
+
+
+@roles(*CASEWORK)
+def people_list(request: HttpRequest) -> HttpResponse:
+    form = PeopleSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    people = scope.people_list(_access(request), query=query)
+    context = {"form": form, "people": people, "query": query}
+    if request.headers.get("HX-Request"):
+        return render(request, "people/_people_results.html", context)
+    return render(request, "people/list.html", context)
+
+
+@roles(*CASEWORK)
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    access = _access(request)
+    try:
+        view = scope.person_get(access, person_id)
+    except scope.PersonMoved as moved:
+        return redirect("people:detail", person_id=moved.person_id)
+    category = request.GET.get("category") or ""
+    visible = [c for c in Category if view.can_see(c) and c not in NON_TIMELINE]
+    if category not in {c.value for c in visible}:
+        category = ""
+    events = scope.timeline(access, view, category=category or None)
+    versions = scope.about_me_versions(access, view)
+    context = {
+        "view": view,
+        "person": view.person,
+        "about_me": versions[0] if versions else None,
+        "team": scope.team(access, view),
+        "events": events,
+        "categories": visible,
+        "category": category,
+        "can_edit_about_me": may_edit_about_me(role=access.role, categories=view.categories),
+    }
+    if request.headers.get("HX-Request") and request.GET.get("partial") == "timeline":
+        return render(request, "people/_timeline.html", context)
+    return render(request, "people/detail.html", context)
+
+
+# Categories shown in their own sections, not as timeline filters.
+NON_TIMELINE = {Category.IDENTITY, Category.CONTACT_LOCATION, Category.ABOUT_ME}
+
+
+@roles(*CASEWORK)
+def about_me_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+    access = _access(request)
+    try:
+        view = scope.person_get(access, person_id, action="about_me.edit")
+    except scope.PersonMoved as moved:
+        return redirect("people:about_me_edit", person_id=moved.person_id)
+    if not may_edit_about_me(role=access.role, categories=view.categories):
+        return render(request, "errors/403.html", status=403)
+    versions = scope.about_me_versions(access, view)
+    latest = versions[0] if versions else None
+    initial = {"based_on_version": latest.version if latest else 0}
+    if latest:
+        for name in (
+            "what_matters",
+            "what_helps",
+            "what_to_avoid",
+            "how_to_contact",
+            "important_people",
+        ):
+            initial[name] = getattr(latest, name)
+    form = AboutMeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if view.contact_hidden and latest is not None:
+            # The contact part is hidden from this user: keep it as it was.
+            data["how_to_contact"] = latest.how_to_contact
+        try:
+            about_me_save(
+                actor=access,
+                person=view.person,
+                text=AboutMeText(
+                    what_matters=data["what_matters"],
+                    what_helps=data["what_helps"],
+                    what_to_avoid=data["what_to_avoid"],
+                    how_to_contact=data["how_to_contact"],
+                    important_people=data["important_people"],
+                ),
+                person_agreed_wording=data["person_agreed_wording"],
+                based_on_version=data["based_on_version"],
+            )
+        except StaleVersion:
+            form.add_error(
+                None,
+                "Someone else saved a newer version of About me while you were editing. "
+                "Your words are below; copy anything you need, then reload the page to see "
+                "their version.",
+            )
+        else:
+            messages.success(request, "About me saved as a new version.")
+            return redirect("people:detail", person_id=person_id)
+    return render(
+        request, "people/about_me_edit.html", {"form": form, "view": view, "person": view.person}
+    )
+
+
+@roles(*CASEWORK)
+def about_me_history(request: HttpRequest, person_id: int) -> HttpResponse:
+    access = _access(request)
+    try:
+        view = scope.person_get(access, person_id, action="about_me.history")
+    except scope.PersonMoved as moved:
+        return redirect("people:about_me_history", person_id=moved.person_id)
+    versions = scope.about_me_versions(access, view)
+    return render(
+        request,
+        "people/about_me_history.html",
+        {"view": view, "person": view.person, "versions": versions},
+    )

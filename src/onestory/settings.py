@@ -1,0 +1,242 @@
+"""OneStory settings: every setting that varies between machines comes from the environment.
+
+Read once, here. Defaults give a safe local installation on the embedded SQLite database in
+``ONESTORY_DATA_DIR`` (``./var``); ``DATABASE_URL`` switches to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent
+REPO_DIR = BASE_DIR.parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("ONESTORY_DATA_DIR", "var")).resolve()
+DEBUG = _env_bool("ONESTORY_DEBUG", False)
+# Production must set ONESTORY_SECRET_KEY; the fallback exists so a fresh checkout runs.
+SECRET_KEY = os.environ.get(
+    "ONESTORY_SECRET_KEY", "insecure-local-only-onestory-secret-key-change-me"
+)
+# A separate key for the audit chain, so rotating the session key never breaks verification.
+AUDIT_HMAC_KEY = os.environ.get("ONESTORY_AUDIT_KEY", "onestory-audit-chain-" + SECRET_KEY)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ONESTORY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("ONESTORY_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "onestory.core",
+    "onestory.access",
+    "onestory.audit",
+    "onestory.people",
+    "onestory.consent",
+    "onestory.intake",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
+    # Ours, in this order: MFA first, then the acting membership, then deny-by-default
+    # (which needs both), then the audit trail around the view.
+    "onestory.access.middleware.RequireMFAMiddleware",
+    "onestory.access.middleware.ActingMembershipMiddleware",
+    "onestory.access.middleware.DenyByDefaultMiddleware",
+    "onestory.audit.middleware.AuditMiddleware",
+]
+
+ROOT_URLCONF = "onestory.urls"
+WSGI_APPLICATION = "onestory.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "onestory.core.context_processors.onestory",
+            ],
+        },
+    }
+]
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+_default_db = f"sqlite:///{DATA_DIR / 'onestory.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock up front, so the audit chain and version
+    # checks serialise instead of failing with "database is locked" half way through.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    DATABASES["default"]["TEST"] = (
+        {"NAME": str(DATA_DIR / "test.sqlite3")}
+        if _env_bool("ONESTORY_TEST_DB_ON_DISK", False)
+        else {}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "access.User"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sign-in: django-allauth with a username, no sign-up (administrators create accounts).
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_ADAPTER = "onestory.access.adapters.AccountAdapter"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "OneStory"
+MFA_ADAPTER = "onestory.access.adapters.MFAAdapter"
+
+# Lockout after repeated failures (django-axes).
+AXES_ENABLED = _env_bool("ONESTORY_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("ONESTORY_AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "onestory.access.adapters.axes_username"
+AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
+# Lock by username, not IP: partner staff sit behind shared NHS and council gateways, so an
+# IP lock would let one typo-prone colleague lock out a whole hospital.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Idle timeout: the session lasts this long after the last request.
+SESSION_COOKIE_AGE = int(os.environ.get("ONESTORY_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+_https = _env_bool("ONESTORY_HTTPS", False)
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https
+SECURE_HSTS_SECONDS = 31536000 if _https else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
+SECURE_HSTS_PRELOAD = _https
+
+# Strict Content Security Policy: no inline script or style anywhere; the one inline script
+# (the GOV.UK "js-enabled" class) carries the per-request nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+NODE_MODULES = REPO_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("govuk", NODE_MODULES / "govuk-frontend" / "dist" / "govuk"),
+    ("htmx", NODE_MODULES / "htmx.org" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# GOV.UK Frontend's compiled CSS asks for fonts and images at /assets/ (the site root).
+WHITENOISE_ROOT = NODE_MODULES / "govuk-frontend" / "dist" / "govuk"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+EMAIL_BACKEND = os.environ.get(
+    "ONESTORY_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("ONESTORY_FROM_EMAIL", "onestory@localhost")
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("ONESTORY_LOG_LEVEL", "WARNING")},
+}
+
+# Partnership settings (DOMAIN.md): defaults the partnership may change.
+# Uploads: feeds are read from a temporary file, never kept in memory whole.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+ONESTORY_MAX_UPLOAD_BYTES = int(os.environ.get("ONESTORY_MAX_UPLOAD_MB", "100")) * 1024 * 1024
+
+ONESTORY = {
+    "BREAK_GLASS_HOURS": 4,
+    "SHARING_REVIEW_MONTHS": 12,
+    # Linkage: pairs at or above the match threshold link automatically; pairs from the
+    # review threshold up to it wait in the review queue for a data manager.
+    "LINK_MATCH_THRESHOLD": float(os.environ.get("ONESTORY_LINK_MATCH_THRESHOLD", "0.95")),
+    "LINK_REVIEW_THRESHOLD": float(os.environ.get("ONESTORY_LINK_REVIEW_THRESHOLD", "0.5")),
+}

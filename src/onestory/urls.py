@@ -1,0 +1,26 @@
+from django.urls import include, path
+
+from onestory.api import api
+from onestory.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("choose-role/", core_views.choose_role, name="choose_role"),
+    path("security/", core_views.security, name="security"),
+    path("accessibility/", core_views.accessibility, name="accessibility"),
+    # MFA is required for every staff account, so it cannot be turned off: this page
+    # shadows allauth's deactivation view and explains what to do instead.
+    path(
+        "accounts/2fa/totp/deactivate/",
+        core_views.mfa_cannot_deactivate,
+        name="mfa_cannot_deactivate",
+    ),
+    path("accounts/", include("allauth.account.urls")),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("people/", include("onestory.people.urls")),
+    path("people/", include("onestory.consent.urls")),
+    path("admin-area/", include("onestory.access.urls")),
+    path("audit/", include("onestory.audit.urls")),
+    path("imports/", include("onestory.intake.urls")),
+    path("api/v1/", api.urls),
+]

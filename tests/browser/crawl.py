@@ -1,0 +1,417 @@
+"""The crawl behind test_crawl*.py: every page, as a persona sees it, at 1280 px and
+375 px. axe-core must find no violations, the GOV.UK styles must have applied, and the
+browser must have seen no CSP violation, script error or failed resource.
+
+A persona signs in once, through the real sign-in and security-code pages, then visits
+every page its role can reach, plus the 403 and 404 pages as it sees them, plus the error
+states of the forms it can submit. Problems are collected rather than raised one at a time,
+so one run shows everything to fix. COVERAGE (at the end) says where each URL is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.sync_api import Page
+
+from onestory.consent.models import DataSharingAgreement, SharingDecision
+from tests.browser.a11y import page_problems
+from tests.browser.auth import sign_in
+from tests.conftest import PASSWORD, World
+from tests.test_access_matrix import _identity, _pair
+
+CASEWORK = frozenset({"navigator", "practitioner", "peer_mentor", "manager", "outsider"})
+RELATED = CASEWORK - {"outsider"}  # organisations with a relationship with Alice
+EDITORS = RELATED - {"peer_mentor"}  # may edit About me and record sharing decisions
+OTHER_ROLES = frozenset(
+    {"analyst", "data_manager", "privacy_officer", "board_member", "administrator"}
+)
+EVERYONE = CASEWORK | OTHER_ROLES
+# Pages whose content does not depend on the role (allauth's account pages): one persona
+# checks them; the header that does vary is checked on every other page.
+REPRESENTATIVE = frozenset({"navigator"})
+ADMIN = frozenset({"administrator"})
+PRIVACY = frozenset({"privacy_officer"})
+DATA = frozenset({"data_manager"})
+
+
+def _alice(w: World) -> int:
+    return w.alice.pk
+
+
+def _with_pair(w: World, path: str) -> str:
+    """``path``, once the review queue holds a pending pair (as the access matrix makes)."""
+    _pair(w)
+    return path
+
+
+def _decision(w: World) -> int:
+    decision = SharingDecision.objects.filter(person=w.alice, organisation=w.nav_org).first()
+    assert decision is not None
+    return decision.pk
+
+
+@dataclass(frozen=True)
+class Visit:
+    label: str
+    path: Callable[[World], str]
+    who: frozenset[str]  # personas who get this page; the others are not sent to it
+    status: int = 200
+    after: Callable[[Crawler], None] | None = field(default=None, compare=False)
+
+
+def _filter_timeline(crawler: Crawler) -> None:
+    """Filter the timeline with its select (htmx swaps #timeline) and check the result."""
+    page = crawler.page
+    options = page.locator("#id_category option")
+    if options.count() < 2:
+        return
+    value = options.nth(1).get_attribute("value") or ""
+    with page.expect_response(lambda r: "partial=timeline" in r.url) as swap:
+        page.select_option("#id_category", value)
+    assert swap.value.ok, f"timeline filter answered {swap.value.status}"
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    crawler.check(f"person, timeline filtered to {value!r} with htmx")
+
+
+PAGES: list[Visit] = [
+    Visit("home", lambda w: "/", EVERYONE),
+    Visit("my people", lambda w: "/people/", CASEWORK),
+    Visit("my people, searched", lambda w: "/people/?q=Marsh", CASEWORK),
+    Visit("my people, no match", lambda w: "/people/?q=Nobody", REPRESENTATIVE),
+    Visit("person", lambda w: f"/people/{_alice(w)}/", RELATED, after=_filter_timeline),
+    Visit("About me: edit", lambda w: f"/people/{_alice(w)}/about-me/", EDITORS),
+    Visit("About me: history", lambda w: f"/people/{_alice(w)}/about-me/history/", RELATED),
+    Visit("sharing decisions", lambda w: f"/people/{_alice(w)}/sharing/", EDITORS),
+    Visit("record a sharing decision", lambda w: f"/people/{_alice(w)}/sharing/new/", EDITORS),
+    Visit(
+        "withdraw sharing",
+        lambda w: f"/people/{_alice(w)}/sharing/{_decision(w)}/withdraw/",
+        EDITORS,
+    ),
+    Visit("security", lambda w: "/security/", EVERYONE),
+    Visit("authenticator app and recovery codes", lambda w: "/accounts/2fa/", EVERYONE),
+    Visit("change password", lambda w: "/accounts/password/change/", EVERYONE),
+    Visit("accessibility statement", lambda w: "/accessibility/", EVERYONE),
+    Visit("choose role", lambda w: "/choose-role/", REPRESENTATIVE),
+    Visit(
+        "cannot turn off the authenticator",
+        lambda w: "/accounts/2fa/totp/deactivate/",
+        REPRESENTATIVE,
+    ),
+    Visit("email addresses", lambda w: "/accounts/email/", REPRESENTATIVE),
+    Visit("confirm your password", lambda w: "/accounts/reauthenticate/", REPRESENTATIVE),
+    Visit(
+        "confirm with your authenticator", lambda w: "/accounts/2fa/reauthenticate/", REPRESENTATIVE
+    ),
+    Visit("sign out?", lambda w: "/accounts/logout/", REPRESENTATIVE),
+    Visit("organisations", lambda w: "/admin-area/organisations/", ADMIN),
+    Visit("organisation: new", lambda w: "/admin-area/organisations/new/", ADMIN),
+    Visit("organisation: edit", lambda w: f"/admin-area/organisations/{w.police_org.pk}/", ADMIN),
+    Visit(
+        "service: new",
+        lambda w: f"/admin-area/organisations/{w.housing_org.pk}/services/new/",
+        ADMIN,
+    ),
+    Visit("users", lambda w: "/admin-area/users/", ADMIN),
+    Visit("user: new", lambda w: "/admin-area/users/new/", ADMIN),
+    Visit("user: detail", lambda w: f"/admin-area/users/{w.user('outsider').pk}/", ADMIN),
+    Visit("agreements", lambda w: "/admin-area/agreements/", ADMIN),
+    Visit("agreement: new", lambda w: "/admin-area/agreements/new/", ADMIN),
+    Visit(
+        "agreement: edit",
+        lambda w: f"/admin-area/agreements/{DataSharingAgreement.objects.get().pk}/",
+        ADMIN,
+    ),
+    Visit("review queue", lambda w: _with_pair(w, "/imports/review/"), DATA),
+    Visit("review a pair", lambda w: f"/imports/review/{_pair(w)}/", DATA),
+    Visit("a person's identity records", lambda w: f"/imports/identity/{_identity(w)}/", DATA),
+    Visit("audit trail", lambda w: "/audit/", PRIVACY),
+    Visit("audit trail, one person", lambda w: f"/audit/?person={_alice(w)}", PRIVACY),
+    Visit("audit trail check", lambda w: "/audit/check/", PRIVACY),
+    # The refusal pages, as each persona meets them.
+    Visit("404: no such page", lambda w: "/no-such-page/", EVERYONE, status=404),
+    # "Not yours" answers 404 like "does not exist" (SECURITY.md rule 1).
+    Visit(
+        "404: a person with no relationship",
+        lambda w: f"/people/{_alice(w)}/",
+        frozenset({"outsider"}),
+        status=404,
+    ),
+    Visit("403: the audit trail", lambda w: "/audit/", EVERYONE - PRIVACY, status=403),
+    Visit("403: users", lambda w: "/admin-area/users/", PRIVACY, status=403),
+]
+
+# Forms submitted empty (or wrong), to check their error states; and one success banner.
+# (label, path, submit button)
+NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("record a sharing decision", lambda w: f"/people/{_alice(w)}/sharing/new/", ""),
+    (
+        "withdraw sharing",
+        lambda w: f"/people/{_alice(w)}/sharing/{_decision(w)}/withdraw/",
+        "",
+    ),
+    ("change password", lambda w: "/accounts/password/change/", ""),
+]
+ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("organisation: new", lambda w: "/admin-area/organisations/new/", ""),
+    (
+        "service: new",
+        lambda w: f"/admin-area/organisations/{w.housing_org.pk}/services/new/",
+        "",
+    ),
+    ("user: new", lambda w: "/admin-area/users/new/", ""),
+    ("agreement: new", lambda w: "/admin-area/agreements/new/", ""),
+    (
+        "user: give a role",
+        lambda w: f"/admin-area/users/{w.user('outsider').pk}/",
+        "main button[name=action][value=add]",
+    ),
+]
+DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("import a feed", lambda w: "/imports/", ""),
+]
+FORMS = {
+    "navigator": NAVIGATOR_FORMS,
+    "administrator": ADMIN_FORMS,
+    "data_manager": DATA_MANAGER_FORMS,
+}
+SUBMIT = "main form[method=post] button[type=submit]"
+
+
+# GOV.UK error pattern: each summary link leads to the field, and each field's error
+# message is announced with the field (aria-describedby).
+_ERROR_LINKS = """() => {
+  const wrong = [];
+  for (const a of document.querySelectorAll(".govuk-error-summary a[href^='#']")) {
+    if (!document.getElementById(a.getAttribute("href").slice(1))) {
+      wrong.push(`error summary link ${a.getAttribute("href")} leads nowhere`);
+    }
+  }
+  const described = new Set([...document.querySelectorAll("[aria-describedby]")]
+    .flatMap(el => el.getAttribute("aria-describedby").split(/\\s+/)));
+  for (const message of document.querySelectorAll(".govuk-error-message")) {
+    if (!message.id || !described.has(message.id)) {
+      wrong.push(`error message not linked to its field: ${message.textContent.trim()}`);
+    }
+  }
+  return wrong;
+}"""
+
+
+# A feed with one usable row and one without an ID (set aside, so the report lists it).
+REGISTER_CSV = b"source_record_id,given_name,family_name\nR1,Ann,Ray\n,No,Id\n"
+
+
+class Crawler:
+    """Visits pages on one signed-in page, collecting every problem."""
+
+    def __init__(self, page: Page, base: str, persona: str) -> None:
+        self.page, self.base, self.persona = page, base, persona
+        self.problems: list[str] = []
+        self.checked = 0
+
+    def problem(self, label: str, text: str) -> None:
+        self.problems.append(f"--- {self.persona}: {label} ({self.page.url})\n{text}")
+
+    def check(self, label: str) -> None:
+        self.checked += 1
+        found = page_problems(self.page)
+        if found:
+            self.problem(label, "\n".join(found))
+
+    def visit(self, label: str, path: str, status: int = 200) -> bool:
+        response = self.page.goto(self.base + path)
+        assert response is not None
+        if response.status != status:
+            self.problem(label, f"answered {response.status}, expected {status}")
+            return False
+        self.check(label)
+        return True
+
+    def submit(self, label: str, button: str = "", *, expect_errors: bool = True) -> None:
+        """Submit the form on the page as it stands, then check the page that answers."""
+        with self.page.expect_navigation() as navigation:
+            self.page.locator(button or SUBMIT).last.click()
+        response = navigation.value
+        assert response is not None
+        if response.status != 200:
+            self.problem(label, f"answered {response.status}, expected 200")
+            return
+        if expect_errors:
+            if self.page.locator(".govuk-error-summary").count() != 1:
+                self.problem(label, "the form's errors are not summarised at the top")
+            for wrong in self.page.evaluate(_ERROR_LINKS):
+                self.problem(label, wrong)
+            if not self.page.title().startswith("Error: "):
+                self.problem(label, f"title does not start 'Error: ': {self.page.title()!r}")
+        self.check(label)
+
+    def assert_clean(self) -> None:
+        assert not self.problems, (
+            f"{len(self.problems)} problem(s) in {self.checked} page check(s) as "
+            f"{self.persona}:\n" + "\n".join(self.problems)
+        )
+
+
+def _save_about_me(crawler: Crawler, world: World) -> None:
+    """Saving About me unchanged makes a new version and says so in a banner."""
+    if crawler.visit("About me: edit", f"/people/{_alice(world)}/about-me/"):
+        crawler.submit("About me saved: success banner", expect_errors=False)
+        if crawler.page.locator(".govuk-notification-banner--success").count() != 1:
+            crawler.problem("About me saved", "no success banner")
+
+
+def _import_a_feed(crawler: Crawler, world: World) -> None:
+    """Upload a feed through the form: the report, then the list of recent imports."""
+    page = crawler.page
+    if not crawler.visit("import a feed", "/imports/"):
+        return
+    page.check("input[name=kind][value=register]")
+    page.fill("input[name=source]", "nav_register")
+    page.set_input_files(
+        "input[name=file]",
+        files={"name": "register.csv", "mimeType": "text/csv", "buffer": REGISTER_CSV},
+    )
+    crawler.submit("import report, after an upload", expect_errors=False)
+    if "/imports/" not in page.url or page.url.rstrip("/").endswith("/imports"):
+        crawler.problem("import a feed", "the upload did not lead to its report")
+    elif page.locator("main table tbody tr").count() != 1:
+        crawler.problem("import report", "the row without an ID is not listed as set aside")
+    crawler.visit("import a feed, with a recent import", "/imports/")
+
+
+SUCCESSES: dict[str, Callable[[Crawler, World], None]] = {
+    "navigator": _save_about_me,
+    "data_manager": _import_a_feed,
+}
+
+
+def crawl(persona: str, page: Page, live_server: Any, world: World) -> None:
+    crawler = Crawler(page, live_server.url, persona)
+    # The sign-in pages are the same for everyone (no one is signed in yet): checked on one
+    # persona's way in here, and with their error states in the signed-out crawl.
+    representative = persona in REPRESENTATIVE
+    sign_in(
+        page,
+        live_server,
+        world.user(persona).username,
+        on_login_page=(lambda p: crawler.check("sign in")) if representative else None,
+        on_mfa_page=(
+            (lambda p: crawler.check("enter your security code")) if representative else None
+        ),
+    )
+    for visit in PAGES:
+        if persona in visit.who:
+            shown = crawler.visit(visit.label, visit.path(world), visit.status)
+            if shown and visit.after is not None:
+                visit.after(crawler)
+    for label, path, button in FORMS.get(persona, []):
+        if crawler.visit(label, path(world)):
+            crawler.submit(f"{label}, with errors", button)
+    if persona in SUCCESSES:
+        SUCCESSES[persona](crawler, world)
+    crawler.assert_clean()
+
+
+def crawl_signed_out(page: Page, live_server: Any, world: World) -> None:
+    """The pages someone meets before signing in, with the sign-in error states."""
+    crawler = Crawler(page, live_server.url, "signed out")
+    for label, path, status in [
+        ("reset your password", "/accounts/password/reset/", 200),
+        ("password reset sent", "/accounts/password/reset/done/", 200),
+        ("bad password reset link", "/accounts/password/reset/key/1-not-a-key/", 200),
+        ("password reset done", "/accounts/password/reset/key/done/", 200),
+        ("confirm your email: sent", "/accounts/confirm-email/", 200),
+        ("confirm your email: bad link", "/accounts/confirm-email/not-a-key/", 200),
+        ("sign-up closed", "/accounts/signup/", 200),
+        ("account inactive", "/accounts/inactive/", 200),
+        ("accessibility statement", "/accessibility/", 200),
+        ("404: no such page", "/no-such-page/", 404),
+        ("sign in", "/accounts/login/", 200),
+    ]:
+        crawler.visit(label, path, status)
+    crawler.submit("sign in, with errors: nothing entered")
+    username = world.user("navigator").get_username()
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "not-the-password")
+    crawler.submit("sign in, with errors: wrong password")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").first.click()
+    assert "/accounts/2fa/authenticate/" in page.url, page.url
+    page.fill("input[name=code]", "000000")
+    crawler.submit(
+        "enter your security code, with errors",
+        "main button[type=submit]:has-text('Continue')",
+    )
+    crawler.assert_clean()
+
+
+# Where each named URL is checked in a browser. tests/browser/test_crawl.py fails when a
+# URL is added without saying here how (or why not).
+COVERAGE: dict[str, str] = {
+    "home": "crawl",
+    "people:list": "crawl",
+    "people:detail": "crawl, with the htmx timeline filter; test_person_page.py",
+    "people:about_me_edit": "crawl, with a successful save",
+    "people:about_me_history": "crawl",
+    "consent:sharing": "crawl",
+    "consent:sharing_new": "crawl, with errors",
+    "consent:sharing_withdraw": "crawl, with errors",
+    "security": "crawl",
+    "accessibility": "crawl, signed in and out",
+    "choose_role": "crawl",
+    "admin_area:organisations": "crawl",
+    "admin_area:organisation_new": "crawl, with errors",
+    "admin_area:organisation_edit": "crawl",
+    "admin_area:service_new": "crawl, with errors",
+    "admin_area:users": "crawl",
+    "admin_area:user_new": "crawl, with errors",
+    "admin_area:user": "crawl, with errors",
+    "admin_area:agreements": "crawl",
+    "admin_area:agreement_new": "crawl, with errors",
+    "admin_area:agreement_edit": "crawl",
+    "audit:list": "crawl",
+    "audit:check": "crawl",
+    "intake:imports": "crawl, with errors and an upload",
+    "intake:report": "crawl, after an upload",
+    "intake:review": "crawl, with a pending pair",
+    "intake:review_pair": "crawl",
+    "intake:identity": "crawl",
+    "account_login": "the navigator's sign-in; signed-out crawl, with errors",
+    "mfa_authenticate": "the navigator's sign-in; signed-out crawl, with errors",
+    "account_logout": "crawl (the are-you-sure page)",
+    "account_change_password": "crawl, with errors",
+    "account_email": "crawl",
+    "account_reauthenticate": "crawl; test_mfa_setup.py",
+    "mfa_index": "crawl",
+    "mfa_reauthenticate": "crawl",
+    "mfa_cannot_deactivate": "crawl",
+    "mfa_deactivate_totp": "crawl (mfa_cannot_deactivate shadows its path)",
+    "mfa_activate_totp": "test_mfa_setup.py, with errors",
+    "mfa_view_recovery_codes": "test_mfa_setup.py",
+    "mfa_generate_recovery_codes": "test_mfa_setup.py",
+    "account_signup": "signed-out crawl (sign-up is closed)",
+    "account_inactive": "signed-out crawl",
+    "account_reset_password": "signed-out crawl",
+    "account_reset_password_done": "signed-out crawl",
+    "account_reset_password_from_key": "signed-out crawl (a bad link)",
+    "account_reset_password_from_key_done": "signed-out crawl",
+    "account_email_verification_sent": "signed-out crawl",
+    "account_confirm_email": "signed-out crawl (a bad link)",
+    # Not pages:
+    "account_confirm_login_code": "not a page: sign-in by emailed code is off; redirects",
+    "account_set_password": "not a page: every account has a password; redirects",
+    "intake:quarantine_csv": "not a page: a CSV download",
+    "mfa_download_recovery_codes": "not a page: a text download",
+    "api:api-root": "not a page: JSON API",
+    "api:openapi-json": "not a page: JSON API",
+    "api:me": "not a page: JSON API",
+    "api:list_people": "not a page: JSON API",
+    "api:get_person": "not a page: JSON API",
+    "api:get_timeline": "not a page: JSON API",
+}
