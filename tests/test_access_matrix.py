@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,9 +16,10 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from onestory.access.models import Membership, Organisation, Service, User
+from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
-from onestory.people.models import AboutMe
+from onestory.people.models import AboutMe, Person
 from tests.conftest import World
 
 PERSONAS = ("anonymous", "outsider", "wrong", "right", "administrator")
@@ -133,6 +135,173 @@ def _decision(w: World) -> int:
     return SharingDecision.objects.filter(person=w.alice, organisation=w.nav_org).first().pk  # type: ignore[union-attr]
 
 
+# --- casework fixtures, made on first use
+
+
+def _allocated(w: World) -> None:
+    """Alice on the navigator's caseload (the navigators' organisation supports her)."""
+    from onestory.casework.models import Allocation
+
+    if not Allocation.objects.filter(person=w.alice, ended_on__isnull=True).exists():
+        Allocation.objects.create(
+            person=w.alice,
+            organisation=w.nav_org,
+            worker=w.user("navigator"),
+            kind="lead",
+            started_on=date.today(),  # noqa: DTZ011
+            allocated_by=w.user("manager"),
+        )
+
+
+def _goal(w: World) -> int:
+    from onestory.casework.models import Goal
+
+    goal = Goal.objects.filter(person=w.alice).first() or Goal.objects.create(
+        person=w.alice,
+        organisation=w.nav_org,
+        in_their_words="A flat near my sister",
+        created_by=w.user("navigator"),
+    )
+    return goal.pk
+
+
+def _review(w: World) -> int:
+
+    review = Review.objects.filter(person=w.alice).first() or Review.objects.create(
+        person=w.alice,
+        organisation=w.nav_org,
+        kind="engagement",
+        due_on=date.today(),  # noqa: DTZ011
+        scheduled_by=w.user("navigator"),
+    )
+    return review.pk
+
+
+def _adult_social_care(w: World) -> Organisation:
+    org, _ = Organisation.objects.get_or_create(
+        name="City Adult Social Care", defaults={"org_type": "adult_social_care"}
+    )
+    return org
+
+
+def _concern(w: World) -> int:
+    from onestory.casework.models import SafeguardingConcern
+
+    concern = SafeguardingConcern.objects.filter(person=w.alice).first()
+    if concern is None:
+        concern = SafeguardingConcern.objects.create(
+            person=w.alice,
+            organisation=w.nav_org,
+            kind="adult",
+            concern="Financial abuse by a visitor",
+            sent_to=_adult_social_care(w),
+            raised_by=w.user("navigator"),
+        )
+    return concern.pk
+
+
+def _death(w: World) -> int:
+
+    _allocated(w)
+    death = Death.objects.filter(person=w.bob).first()
+    if death is None:
+        from onestory.casework.models import Allocation
+
+        Allocation.objects.create(
+            person=w.bob,
+            organisation=w.nav_org,
+            worker=w.user("navigator"),
+            kind="lead",
+            started_on=date.today(),  # noqa: DTZ011
+            ended_on=date.today(),  # noqa: DTZ011
+            allocated_by=w.user("manager"),
+        )
+        death = Death.objects.create(
+            person=w.bob, organisation=w.nav_org, recorded_by=w.user("manager")
+        )
+    return death.pk
+
+
+def _migration_run(w: World) -> int:
+    from onestory.casework.models import MigrationRun
+
+    run = MigrationRun.objects.filter(organisation=w.nav_org).first() or (
+        MigrationRun.objects.create(
+            organisation=w.nav_org,
+            file_name="old.csv",
+            file_sha256="0" * 64,
+            imported_by=w.user("manager"),
+        )
+    )
+    return run.pk
+
+
+def _caseload_upload(w: World) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (
+        b"person_ref,given_name,family_name,lead_worker,contact_date,contact_method,"
+        b"contact_successful\nP1,Sam,Reed,navigator_nav,2026-01-05,phone,yes\n"
+    )
+    return {"file": SimpleUploadedFile("caseload.csv", content, content_type="text/csv")}
+
+
+def _spend_data(w: World) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from onestory.casework.models import Budget
+
+    today = date.today()  # noqa: DTZ011
+    for user in (w.user("navigator"), w.user("manager")):
+        Budget.objects.get_or_create(
+            organisation=w.nav_org,
+            worker=user,
+            defaults={
+                "starts_on": today,
+                "ends_on": today,
+                "amount": Decimal("100"),
+                "set_by": w.user("manager"),
+            },
+        )
+    return {
+        "spent_on": today.isoformat(),
+        "kind": "food",
+        "amount": "12.50",
+        "purpose": "Breakfast and a top-up",
+        "approved_by": w.user("manager").pk,
+    }
+
+
+def _close_data(w: World) -> dict[str, Any]:
+    _allocated(w)
+    return {"reason": "moved_away", "closed_on": date.today().isoformat()}  # noqa: DTZ011
+
+
+def _count_of(model_name: str) -> Callable[[World], int]:
+    def count(w: World) -> int:
+        from django.apps import apps
+
+        return apps.get_model("casework", model_name)._default_manager.count()
+
+    return count
+
+
+CASEWORK_LIST = {
+    "anonymous": LOGIN,
+    "outsider": 200,
+    "wrong": 403,
+    "right": 200,
+    "administrator": 403,
+}
+MANAGER_PAGE = {
+    "anonymous": LOGIN,
+    "outsider": 403,
+    "wrong": 403,
+    "right": 200,
+    "administrator": 403,
+}
+
+
 PERSON_PAGE = {
     "anonymous": LOGIN,
     "outsider": 404,
@@ -216,6 +385,187 @@ CASES: dict[str, Case] = {
         write=Write(
             data=lambda w: {"reason": "The person asked us to stop."},
             changed=lambda w: SharingDecision.objects.filter(withdrawn_at__isnull=False).count(),
+        ),
+    ),
+    # --- one-to-one support (casework)
+    "casework:my_caseload": Case(
+        lambda w: "/caseload/",
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+        must_not_show={"outsider": "Marsh"},
+    ),
+    "casework:team_caseloads": Case(
+        lambda w: "/caseload/team/", "manager", "navigator", MANAGER_PAGE
+    ),
+    "casework:migrate": Case(
+        lambda w: "/caseload/migrate/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(data=_caseload_upload, changed=_count_of("MigrationRun")),
+    ),
+    "casework:migration": Case(
+        lambda w: f"/caseload/migrate/{_migration_run(w)}/", "manager", "navigator", MANAGER_PAGE
+    ),
+    "casework:person_add": Case(
+        lambda w: "/people/new/",
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+        write=Write(
+            data=lambda w: {"given_name": "Dee", "family_name": "Outreach"},
+            changed=lambda w: Person.objects.count(),
+        ),
+    ),
+    "casework:allocate": Case(
+        lambda w: f"/people/{_alice(w)}/allocate/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"worker": w.user("navigator").pk, "kind": "lead"},
+            changed=_count_of("Allocation"),
+        ),
+    ),
+    "casework:contacts": Case(
+        lambda w: f"/people/{_alice(w)}/contacts/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {
+                "occurred_on": date.today().isoformat(),  # noqa: DTZ011
+                "method": "outreach",
+                "successful": "no",
+            },
+            changed=_count_of("Contact"),
+        ),
+    ),
+    "casework:plan": Case(
+        lambda w: f"/people/{_alice(w)}/plan/", "navigator", "analyst", PERSON_PAGE
+    ),
+    "casework:plan_edit": Case(
+        lambda w: f"/people/{_alice(w)}/plan/edit/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"aspirations": "My own place", "based_on_version": 0},
+            changed=_count_of("SupportPlan"),
+        ),
+    ),
+    "casework:goal_new": Case(
+        lambda w: f"/people/{_alice(w)}/goals/new/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(data=lambda w: {"in_their_words": "Get my ID back"}, changed=_count_of("Goal")),
+    ),
+    "casework:goal": Case(
+        lambda w: f"/people/{_alice(w)}/goals/{_goal(w)}/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"action": "progress", "progress-text": "Birth certificate ordered"},
+            changed=_count_of("ProgressNote"),
+        ),
+    ),
+    "casework:review_new": Case(
+        lambda w: f"/people/{_alice(w)}/reviews/new/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"kind": "plan", "due_on": "2030-01-01"}, changed=_count_of("Review")
+        ),
+    ),
+    "casework:review": Case(
+        lambda w: f"/people/{_alice(w)}/reviews/{_review(w)}/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {
+                "held_on": date.today().isoformat(),  # noqa: DTZ011
+                "organisations": [w.nav_org.pk, w.housing_org.pk],
+                "notes": "Agreed to try the day centre on Tuesdays",
+            },
+            changed=lambda w: (_review(w), list(Review.objects.values_list("held_on", flat=True))),
+        ),
+    ),
+    "casework:close": Case(
+        lambda w: f"/people/{_alice(w)}/close/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(data=_close_data, changed=_count_of("Closure")),
+    ),
+    "casework:safety": Case(
+        lambda w: f"/people/{_alice(w)}/safety/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"kind": "lone_working", "detail": "Meet in public places only"},
+            changed=_count_of("SafetyMarker"),
+        ),
+    ),
+    "casework:safeguarding_new": Case(
+        lambda w: f"/people/{_alice(w)}/safeguarding/new/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {
+                "kind": "adult",
+                "concern": "Visitor taking her money",
+                "sent_to": _adult_social_care(w).pk,
+            },
+            changed=_count_of("SafeguardingConcern"),
+        ),
+    ),
+    "casework:spends": Case(
+        lambda w: f"/people/{_alice(w)}/spends/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(data=_spend_data, changed=_count_of("Spend")),
+    ),
+    "casework:safeguarding_list": Case(
+        lambda w: "/safeguarding/", "navigator", "analyst", CASEWORK_LIST
+    ),
+    "casework:safeguarding_concern": Case(
+        lambda w: f"/safeguarding/{_concern(w)}/", "navigator", "analyst", PERSON_PAGE
+    ),
+    "casework:deaths": Case(lambda w: "/deaths/", "manager", "navigator", MANAGER_PAGE),
+    "casework:death": Case(
+        lambda w: f"/deaths/{_death(w)}/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(
+            data=lambda w: {"status": "under_way", "learning": ""},
+            changed=lambda w: (
+                _death(w),
+                list(Death.objects.values_list("review_status", flat=True)),
+            ),
+        ),
+    ),
+    "casework:budgets": Case(
+        lambda w: "/budgets/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(
+            data=lambda w: {
+                "worker": w.user("navigator").pk,
+                "starts_on": "2026-04-01",
+                "ends_on": "2027-03-31",
+                "amount": "500",
+            },
+            changed=_count_of("Budget"),
         ),
     ),
     # --- administration

@@ -6,7 +6,12 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-SENSITIVE = {"Person", "OtherName", "AboutMe", "TimelineEvent", "Relationship", "SharingDecision"}
+SENSITIVE = {
+    "Person", "OtherName", "AboutMe", "TimelineEvent", "Relationship", "SharingDecision",
+    "Allocation", "Contact", "Review", "Closure", "SupportPlan", "Goal", "Step",
+    "ProgressNote", "SafetyMarker", "SafeguardingConcern", "SafeguardingUpdate", "Death",
+    "Spend", "PersonVisit",
+}  # fmt: skip
 THIN_MODULES = ("views.py", "admin_views.py", "api.py")
 
 

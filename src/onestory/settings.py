@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "onestory.people",
     "onestory.consent",
     "onestory.intake",
+    "onestory.casework",
 ]
 
 MIDDLEWARE = [
@@ -232,11 +234,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ONESTORY_MAX_UPLOAD_BYTES = int(os.environ.get("ONESTORY_MAX_UPLOAD_MB", "100")) * 1024 * 1024
 
-ONESTORY = {
+ONESTORY: dict[str, Any] = {
     "BREAK_GLASS_HOURS": 4,
     "SHARING_REVIEW_MONTHS": 12,
     # Linkage: pairs at or above the match threshold link automatically; pairs from the
     # review threshold up to it wait in the review queue for a data manager.
     "LINK_MATCH_THRESHOLD": float(os.environ.get("ONESTORY_LINK_MATCH_THRESHOLD", "0.95")),
     "LINK_REVIEW_THRESHOLD": float(os.environ.get("ONESTORY_LINK_REVIEW_THRESHOLD", "0.5")),
+    # Casework (DOMAIN.md principles): small caseloads, persistent contact.
+    "CASELOAD_CAP": int(os.environ.get("ONESTORY_CASELOAD_CAP", "10")),
+    "NOT_SEEN_DAYS": int(os.environ.get("ONESTORY_NOT_SEEN_DAYS", "14")),
+    # Closing as "declined" needs a multi-agency review held within this many days.
+    "DECLINE_REVIEW_DAYS": int(os.environ.get("ONESTORY_DECLINE_REVIEW_DAYS", "90")),
+    # Safeguarding concerns go to the organisation of this type.
+    "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

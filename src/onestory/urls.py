@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.account.urls")),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("", include("onestory.casework.urls")),
     path("people/", include("onestory.people.urls")),
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),

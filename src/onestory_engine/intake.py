@@ -128,6 +128,25 @@ def read_feed(path: Path, kind: str, *, max_bytes: int = MAX_FILE_BYTES) -> Pars
     return parsed
 
 
+def read_table(
+    name: str, data: bytes
+) -> tuple[tuple[str, ...], Iterator[tuple[int, dict[str, str]]], str]:
+    """Any CSV (UTF-8, Windows-1252) or .xlsx table: its column names (lower case, spaces as
+    underscores), its rows as ``(row_number, {column: value})`` and its encoding. For
+    templates other than feeds (caseload migration); raises ``FeedRefused`` when unreadable.
+    """
+    header, rows, encoding = _table(name, data)
+    columns = _columns(header)
+
+    def raw_rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for row_number, values in rows:
+            raw = _raw(columns, values)
+            if any(v.strip() for v in raw.values()):
+                yield row_number, raw
+
+    return columns, raw_rows(), encoding
+
+
 class _RowError(ValueError):
     pass
 

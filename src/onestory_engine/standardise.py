@@ -22,6 +22,8 @@ from stdnum.gb import nhs
 # ---------------------------------------------------------------------------------------------
 
 
+# Feeds repeat the same values (postcodes, dates) many times: cached.
+@lru_cache(maxsize=100_000)
 def nhs_number_clean(raw: str | None) -> str | None:
     """The 10-digit NHS number with spaces and dashes removed, or ``None`` when it is not a
     valid one (wrong length, not digits, or a failed modulus-11 check digit)."""
@@ -130,6 +132,8 @@ _NFA_RE: Final = re.compile(
 )
 
 
+# Feeds repeat the same values (postcodes, dates) many times: cached.
+@lru_cache(maxsize=100_000)
 def postcode_clean(raw: str | None) -> str | None:
     """The canonical form of a UK postcode (``"NG1 5FT"``), or ``None`` when ``raw`` is not
     the shape of a UK postcode. Any case and spacing is accepted."""
@@ -144,6 +148,8 @@ def postcode_clean(raw: str | None) -> str | None:
     return f"{outward} {inward}"
 
 
+# Feeds repeat the same values (postcodes, dates) many times: cached.
+@lru_cache(maxsize=100_000)
 def is_no_fixed_abode(text: str | None) -> bool:
     """Whether an address or postcode field says the person has no fixed abode
     ("No fixed abode", "NFA", "N.F.A.", "no fixed address", "homeless", ZZ99 3VZ...)."""
@@ -376,6 +382,8 @@ DATE_FORMATS_HELP: Final = (
 )
 
 
+# Feeds repeat the same values (postcodes, dates) many times: cached.
+@lru_cache(maxsize=100_000)
 def parse_date_strict(raw: str | date | None) -> date:
     """The date in ``raw``, or ``ValueError`` with a plain-English reason.
 

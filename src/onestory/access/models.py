@@ -13,6 +13,7 @@ class OrganisationType(models.TextChoices):
     PRIMARY_CARE = "primary_care", "GP or primary care"
     COUNCIL_HOUSING = "council_housing", "Council housing"
     ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    CHILDRENS_SERVICES = "childrens_services", "Children's services"
     POLICE = "police", "Police"
     PROBATION = "probation", "Probation"
     DRUG_ALCOHOL = "drug_alcohol", "Drug and alcohol service"

@@ -56,3 +56,78 @@ def may_edit_about_me(*, role: Role, categories: frozenset[Category]) -> bool:
 def may_see_sealed(*, entry_organisation_id: int, organisation_id: int) -> bool:
     """Rule 6: a sealed entry is visible only to the organisation that wrote it."""
     return entry_organisation_id == organisation_id
+
+
+# --- One-to-one support (casework). Each predicate is about the role; the categories a
+# user may see of the person (``visible_categories``) narrow what they can act on.
+
+# Roles that allocate a person to a worker: a navigator to themself, a manager to anyone in
+# their organisation (SECURITY.md roles table).
+ALLOCATING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.MANAGER})
+CONTACT_ROLES: frozenset[Role] = frozenset(
+    {Role.NAVIGATOR, Role.PRACTITIONER, Role.PEER_MENTOR, Role.MANAGER}
+)
+SPENDING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.MANAGER})
+
+
+def may_allocate(*, role: Role, to_self: bool) -> bool:
+    return role == Role.MANAGER or (role == Role.NAVIGATOR and to_self)
+
+
+def may_exceed_cap(*, role: Role) -> bool:
+    """Going over a navigator's caseload cap needs a manager's agreement."""
+    return role == Role.MANAGER
+
+
+def may_record_contact(*, role: Role) -> bool:
+    return role in CONTACT_ROLES
+
+
+def may_see_contacts(*, categories: frozenset[Category]) -> bool:
+    return Category.CASE_NOTES in categories
+
+
+def may_edit_plan(*, role: Role, categories: frozenset[Category]) -> bool:
+    return role in RECORDING_ROLES and Category.SUPPORT_PLAN in categories
+
+
+def may_add_progress(*, role: Role, categories: frozenset[Category]) -> bool:
+    """Anyone in the team who may see the plan can say how a step is going."""
+    return role in CONTACT_ROLES and Category.SUPPORT_PLAN in categories
+
+
+def may_record_safety(*, role: Role, categories: frozenset[Category]) -> bool:
+    return role in RECORDING_ROLES and Category.SAFETY in categories
+
+
+def may_raise_safeguarding(*, role: Role) -> bool:
+    """Safeguarding is everyone's business: every casework role may raise a concern."""
+    return role in CONTACT_ROLES
+
+
+def may_close_support(*, role: Role) -> bool:
+    return role == Role.MANAGER
+
+
+def may_record_spend(*, role: Role, categories: frozenset[Category]) -> bool:
+    return role in SPENDING_ROLES and Category.CASE_NOTES in categories
+
+
+def closure_refusal(*, reason: str, recent_engagement_review: bool) -> str | None:
+    """Why support cannot be closed for this reason, or ``None`` when it can.
+
+    People facing SMD are not closed for "non-engagement" (DOMAIN.md principles): a person
+    who declines support is closed only after a review with the organisations involved.
+    """
+    if reason in {"not_engaging", "non_engagement", "disengaged"}:
+        return (
+            "Support is not closed because someone is not engaging. Record a review with "
+            "the organisations involved first; if the person has decided they do not want "
+            "support, close it as declined after that review."
+        )
+    if reason == "declined_after_review" and not recent_engagement_review:
+        return (
+            "Record a review of engagement, with the organisations that took part, before "
+            "closing support as declined."
+        )
+    return None

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from onestory.access import policy
 from onestory.access.context import AccessContext
-from onestory.access.roles import Category, Role
+from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
+from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
@@ -338,3 +339,109 @@ def identity_get(ctx: AccessContext, person_id: int) -> IdentityView:
     )
     _note_returned([person.pk], action="identity.view")
     return IdentityView(person, visible, len(records) - len(visible), changes)
+
+
+# --- One-to-one support
+
+
+def caseload(ctx: AccessContext) -> list[PersonView]:
+    """The people allocated to this user in their organisation, as they may see them."""
+    _require_context()
+    allocated = Allocation.objects.filter(
+        worker=ctx.user, organisation_id=ctx.organisation_id, ended_on__isnull=True
+    ).values("person_id")
+    people = list(
+        Person.objects.filter(pk__in=allocated, merged_into__isnull=True).order_by(
+            "family_name", "given_name", "pk"
+        )
+    )
+    views = _views(ctx, people)
+    _note_returned((v.id for v in views), action="caseload.list")
+    return views
+
+
+def team_for_plan(view: PersonView) -> list[Relationship]:
+    """Current relationships of the person (the organisations a plan step can go to)."""
+    today = _today()
+    return list(
+        Relationship.objects.filter(person_id=view.id, started_on__lte=today)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .select_related("organisation")
+    )
+
+
+@dataclass(frozen=True)
+class ConcernView:
+    concern: SafeguardingConcern
+    view: PersonView
+
+
+def safeguarding_received(ctx: AccessContext) -> list[ConcernView]:
+    """Concerns sent to this user's organisation, each with its person as they may see them
+    (the safeguarding override gives contact, About me and safety)."""
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return []
+    concerns = list(
+        SafeguardingConcern.objects.filter(sent_to_id=ctx.organisation_id)
+        .select_related("person", "organisation", "raised_by")
+        .order_by("status", "-raised_at")[:200]
+    )
+    views = {v.id: v for v in _views(ctx, list({c.person for c in concerns}))}
+    visible = [ConcernView(c, views[c.person_id]) for c in concerns if c.person_id in views]
+    _note_returned(sorted({c.view.id for c in visible}), action="safeguarding.list")
+    return visible
+
+
+def safeguarding_concern_get(ctx: AccessContext, concern_id: int) -> ConcernView:
+    """A concern sent to, or raised by, this user's organisation, or 404."""
+    _require_context()
+    concern = (
+        SafeguardingConcern.objects.filter(pk=concern_id)
+        .filter(Q(sent_to_id=ctx.organisation_id) | Q(organisation_id=ctx.organisation_id))
+        .select_related("person", "organisation", "sent_to", "raised_by")
+        .first()
+    )
+    views = _views(ctx, [concern.person]) if concern is not None else []
+    if concern is None or not views or not views[0].can_see(Category.SAFETY):
+        record_denied(concern_id, action="safeguarding.view")
+        raise PersonNotFound
+    _note_returned([concern.person_id], action="safeguarding.view")
+    return ConcernView(concern, views[0])
+
+
+@dataclass(frozen=True)
+class DeathView:
+    death: Death
+    view: PersonView | None  # None: the person is no longer visible to this user
+
+
+def deaths(ctx: AccessContext) -> list[DeathView]:
+    """Deaths of people this manager's organisation supported, for review (a manager's
+    organisation keeps its link to the person through its closed allocation)."""
+    _require_context()
+    if ctx.role != Role.MANAGER:
+        return []
+    supported = Allocation.objects.filter(organisation_id=ctx.organisation_id).values("person_id")
+    rows = list(
+        Death.objects.filter(person_id__in=supported)
+        .select_related("person", "organisation", "recorded_by")
+        .order_by("review_status", "-recorded_at")
+    )
+    _note_returned(sorted({d.person_id for d in rows}), action="deaths.list")
+    return [DeathView(d, None) for d in rows]
+
+
+def death_get(ctx: AccessContext, death_id: int) -> DeathView:
+    _require_context()
+    supported = Allocation.objects.filter(organisation_id=ctx.organisation_id).values("person_id")
+    death = (
+        Death.objects.filter(pk=death_id, person_id__in=supported)
+        .select_related("person", "organisation", "recorded_by")
+        .first()
+    )
+    if death is None or ctx.role != Role.MANAGER:
+        record_denied(death_id, action="death.view")
+        raise PersonNotFound
+    _note_returned([death.person_id], action="death.view")
+    return DeathView(death, None)

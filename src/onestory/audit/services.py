@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from onestory.audit.chain import GENESIS, event_hash
 from onestory.audit.models import AuditChainHead, AuditEvent, AuditPersonAccess
+from onestory.core.bulk import insert_rows
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,8 @@ def write_event(
             hash=digest,
         )
         if person_ids:
-            AuditPersonAccess.objects.bulk_create(
-                AuditPersonAccess(event=event, person_id=p) for p in person_ids
+            insert_rows(
+                AuditPersonAccess, ("event_id", "person_id"), ((event.pk, p) for p in person_ids)
             )
         head.last_seq = fields["seq"]
         head.last_hash = digest

@@ -16,7 +16,12 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         return []
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if access.role in CASEWORK_ROLES:
+        items.append(("My caseload", reverse("casework:my_caseload")))
         items.append(("My people", reverse("people:list")))
+        items.append(("Safeguarding", reverse("casework:safeguarding_list")))
+    if access.role == Role.MANAGER:
+        items.append(("Budgets", reverse("casework:budgets")))
+        items.append(("Deaths", reverse("casework:deaths")))
     if access.role == Role.DATA_MANAGER:
         items.append(("Imports", reverse("intake:imports")))
         items.append(("Review matches", reverse("intake:review")))
@@ -32,6 +37,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     path = request.path
     out = []
     for text, href in items:
+        # "My caseload" is /caseload/; the team and migration pages sit under it too.
         active = path == href if href == "/" else path.startswith(href)
         out.append({"text": text, "href": href, "active": active})
     return out

@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("account_login")
     access = getattr(request, "access", None)
     if access is not None and access.role in CASEWORK_ROLES:
-        return redirect("people:list")
+        return redirect("casework:my_caseload")
     if access is not None and access.role == Role.ADMINISTRATOR:
         return redirect("admin_area:organisations")
     if access is not None and access.role == Role.DATA_MANAGER:

@@ -5,20 +5,27 @@ Called after linking (full or incremental) and after a merge, split or undo.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from onestory.intake.models import SourceRecord
+from onestory.core.bulk import insert_rows, update_rows
+from onestory.intake.models import Source, SourceRecord
 from onestory.people.models import Person, Relationship, TimelineEvent
 from onestory_engine import feeds
 
 # A partner's recent event is a current service episode for this long (rule 3).
 EPISODE_DAYS = 365
+# Stays that are current until an end date arrives.
+OPEN_STAYS = (
+    "admission", "reception", "temporary_accommodation_start", "supervision_start",
+    "treatment_start",
+)  # fmt: skip
 
 
 def _most_common(values: Iterable[Any]) -> Any:
@@ -28,175 +35,199 @@ def _most_common(values: Iterable[Any]) -> Any:
     return counted.most_common(1)[0][0]
 
 
-def persons_refresh(person_ids: Iterable[int]) -> None:
-    """Set each person's identity from their records: the most common value of each field,
-    and contact details from the most recent record that has them."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return
-    by_person: dict[int, list[SourceRecord]] = defaultdict(list)
-    for record in SourceRecord.objects.filter(person_id__in=ids).order_by("event_date", "pk"):
-        assert record.person_id is not None
-        by_person[record.person_id].append(record)
-    people = Person.objects.in_bulk(ids)
-    changed = []
-    for pid, records in by_person.items():
-        person = people[pid]
-        person.given_name = _most_common(r.given_name.title() for r in records) or ""
-        person.family_name = _most_common(r.family_name.title() for r in records) or ""
-        person.middle_names = _most_common(r.middle_names.title() for r in records) or ""
-        person.date_of_birth = _most_common(
-            r.date_of_birth for r in records if not r.dob_placeholder
-        ) or _most_common(r.date_of_birth for r in records)
-        person.sex = _most_common(r.sex for r in records if r.sex != "U") or "U"
-        person.nhs_number = _most_common(r.nhs_number for r in records) or ""
-        person.pnc_id = _most_common(r.pnc_id for r in records) or ""
-        latest_place = next(
-            (r for r in reversed(records) if r.no_fixed_abode or r.postcode or r.address_line),
-            None,
-        )
-        if latest_place is not None:
-            person.no_fixed_abode = latest_place.no_fixed_abode
-            person.address_line = latest_place.address_line.title()
-            person.postcode = latest_place.postcode
-        person.phone = next((r.phone for r in reversed(records) if r.phone), "")
-        person.email = next((r.email for r in reversed(records) if r.email), "")
-        changed.append(person)
-    Person.objects.bulk_update(
-        changed,
-        [
-            "given_name",
-            "family_name",
-            "middle_names",
-            "date_of_birth",
-            "sex",
-            "nhs_number",
-            "pnc_id",
-            "no_fixed_abode",
-            "address_line",
-            "postcode",
-            "phone",
-            "email",
-        ],
-        batch_size=1000,
+IDENTITY_FIELDS = (
+    "given_name", "family_name", "middle_names", "date_of_birth", "sex", "nhs_number",
+    "pnc_id", "no_fixed_abode", "address_line", "postcode", "phone", "email",
+)  # fmt: skip
+
+# ``__in`` lists are sent in chunks of this many ids (SQLite limits query parameters).
+IN_CHUNK = 20_000
+
+
+def in_chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), IN_CHUNK):
+        yield ids[start : start + IN_CHUNK]
+
+
+def _identity(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A person's identity from their records' rows (ordered by event date): the most
+    common value of each field, and place and contact details from the latest record."""
+    (_, given, family, middle, dob, placeholder, sex, nhs, pnc, nfa, postcode, address,
+     phone, email) = zip(*rows, strict=True)  # fmt: skip
+    date_of_birth = _most_common(
+        d for d, p in zip(dob, placeholder, strict=True) if not p
+    ) or _most_common(dob)
+    latest_place = next(
+        (i for i in range(len(rows) - 1, -1, -1) if nfa[i] or postcode[i] or address[i]), None
+    )
+    return (
+        _most_common(g.title() for g in given) or "",
+        _most_common(f.title() for f in family) or "",
+        _most_common(m.title() for m in middle) or "",
+        date_of_birth,
+        _most_common(x for x in sex if x != "U") or "U",
+        _most_common(nhs) or "",
+        _most_common(pnc) or "",
+        nfa[latest_place] if latest_place is not None else False,
+        address[latest_place].title() if latest_place is not None else "",
+        postcode[latest_place] if latest_place is not None else "",
+        next((p for p in reversed(phone) if p), ""),
+        next((e for e in reversed(email) if e), ""),
     )
 
 
-def _summary(record: SourceRecord) -> str:
+def persons_refresh(person_ids: Iterable[int], *, everyone: bool = False) -> None:
+    """Set each person's identity from their records (``everyone``: every linked person)."""
+    ids = sorted(set(person_ids))
+    if not ids and not everyone:
+        return
+    columns = (
+        "person_id", "given_name", "family_name", "middle_names", "date_of_birth",
+        "dob_placeholder", "sex", "nhs_number", "pnc_id", "no_fixed_abode", "postcode",
+        "address_line", "phone", "email",
+    )  # fmt: skip
+    base = SourceRecord.objects.filter(person__isnull=False).order_by(
+        "person_id", "event_date", "pk"
+    )
+    queries = [base] if everyone else [base.filter(person_id__in=c) for c in in_chunks(ids)]
+    updates = []
+    for query in queries:
+        rows = query.values_list(*columns).iterator(chunk_size=20_000)
+        for person_id, group in itertools.groupby(rows, key=lambda r: r[0]):
+            updates.append((person_id, *_identity(list(group))))
+    update_rows(Person, ("id", *IDENTITY_FIELDS), updates)
+
+
+def _summary(raw: dict[str, str]) -> str:
     parts = []
     for column in ("arrival_mode", "reason_category", "substance", "offence_category", "role"):
-        value = (record.raw.get(column) or "").strip()
+        value = (raw.get(column) or "").strip()
         if value:
             parts.append(f"{column.replace('_', ' ')} {value.replace('_', ' ')}")
     return ", ".join(parts)[:300]
 
 
-def timeline_sync(record_ids: Iterable[int]) -> None:
-    """Give every linked event record one timeline event on its person."""
-    ids = list(set(record_ids))
-    records = list(
-        SourceRecord.objects.filter(pk__in=ids, person__isnull=False)
-        .exclude(event_type="")
-        .select_related("source")
-    )
-    existing = {
-        e.source_record_id: e
-        for e in TimelineEvent.objects.filter(source_record_id__in=[r.pk for r in records])
-    }
-    new, changed = [], []
-    for r in records:
-        assert r.event_date is not None
-        assert r.person_id is not None
-        category = feeds.event_category(r.source.kind, r.event_type, r.role or None)
-        fields = {
-            "person_id": r.person_id,
-            "organisation_id": r.source.organisation_id,
-            "category": category,
-            "event_type": r.event_type,
-            "occurred_on": r.event_date,
-            "ended_on": r.end_date,
-            "summary": _summary(r),
-            "source": r.source.name,
+EVENT_FIELDS = (
+    "person_id", "organisation_id", "category", "event_type", "occurred_on", "ended_on",
+    "summary", "source",
+)  # fmt: skip
+
+
+def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> None:
+    """Give every linked event record one timeline event on its person, up to date
+    (``everyone``: every record)."""
+    ids = sorted(set(record_ids))
+    if not ids and not everyone:
+        return
+    sources = {s.pk: (s.kind, s.organisation_id, s.name) for s in Source.objects.all()}
+    base = SourceRecord.objects.filter(person__isnull=False).exclude(event_type="")
+    columns = ("pk", "person_id", "source_id", "event_type", "role", "event_date", "end_date",
+               "raw")  # fmt: skip
+    events = TimelineEvent.objects.filter(source_record__isnull=False)
+    event_columns = ("source_record_id", "pk", *EVENT_FIELDS)
+    if everyone:
+        record_rows: Iterable[tuple[Any, ...]] = base.values_list(*columns).iterator(20_000)
+        existing = {r[0]: r[1:] for r in events.values_list(*event_columns).iterator(20_000)}
+    else:
+        record_rows = [
+            row for c in in_chunks(ids) for row in base.filter(pk__in=c).values_list(*columns)
+        ]
+        existing = {
+            r[0]: r[1:]
+            for c in in_chunks(ids)
+            for r in events.filter(source_record_id__in=c).values_list(*event_columns)
         }
-        event = existing.get(r.pk)
-        if event is None:
-            new.append(TimelineEvent(source_record_id=r.pk, **fields))
-        else:
-            for key, value in fields.items():
-                setattr(event, key, value)
-            changed.append(event)
-    TimelineEvent.objects.bulk_create(new, batch_size=2000)
-    TimelineEvent.objects.bulk_update(
-        changed,
-        [
-            "person_id",
-            "organisation_id",
-            "category",
-            "event_type",
-            "occurred_on",
-            "ended_on",
-            "summary",
-            "source",
-        ],
-        batch_size=2000,
-    )
+    now = timezone.now()
+    new, changed = [], []
+    for pk, person_id, source_id, event_type, role, event_date, end_date, raw in record_rows:
+        kind, organisation_id, source_name = sources[source_id]
+        wanted = (
+            person_id,
+            organisation_id,
+            feeds.event_category(kind, event_type, role or None),
+            event_type,
+            event_date,
+            end_date,
+            _summary(raw),
+            source_name,
+        )
+        have = existing.get(pk)
+        if have is None:
+            new.append((pk, *wanted, False, now))
+        elif tuple(have[1:]) != wanted:
+            changed.append((have[0], *wanted))
+    insert_rows(TimelineEvent, ("source_record_id", *EVENT_FIELDS, "sealed", "created_at"), new)
+    update_rows(TimelineEvent, ("id", *EVENT_FIELDS), changed)
 
 
-def relationships_sync(person_ids: Iterable[int], *, today: date | None = None) -> None:
+def relationships_sync(
+    person_ids: Iterable[int] = (), *, today: date | None = None, everyone: bool = False
+) -> None:
     """A current service episode in an organisation's own feed gives it a relationship
     (rule 3): an event in the last year, an open stay, or a place on its register."""
     ids = sorted(set(person_ids))
-    if not ids:
+    if not ids and not everyone:
         return
     today = today or timezone.localdate()
     since = today - timedelta(days=EPISODE_DAYS)
-    current: dict[tuple[int, int], date] = {}
-    rows = (
-        SourceRecord.objects.filter(person_id__in=ids)
-        .filter(
-            Q(event_date__gt=since)
-            | Q(event_type="")
-            | Q(
-                end_date__isnull=True,
-                event_type__in=[
-                    "admission",
-                    "reception",
-                    "temporary_accommodation_start",
-                    "supervision_start",
-                    "treatment_start",
-                ],
-            )
-        )
-        .values_list("person_id", "source__organisation_id", "event_date")
+    episode = (
+        Q(event_date__gt=since)
+        | Q(event_type="")
+        | Q(end_date__isnull=True, event_type__in=OPEN_STAYS)
     )
+    records = SourceRecord.objects.filter(person__isnull=False).filter(episode)
+    open_episodes = Relationship.objects.filter(
+        kind=Relationship.Kind.SERVICE_EPISODE, ended_on__isnull=True
+    )
+    columns = ("person_id", "source__organisation_id", "event_date")
+    if everyone:
+        rows: Iterable[tuple[Any, ...]] = records.values_list(*columns).iterator(20_000)
+        have: Iterable[tuple[int, int, int]] = open_episodes.values_list(
+            "person_id", "organisation_id", "pk"
+        ).iterator(20_000)
+    else:
+        rows = [
+            r for c in in_chunks(ids) for r in records.filter(person_id__in=c).values_list(*columns)
+        ]
+        have = [
+            r
+            for c in in_chunks(ids)
+            for r in open_episodes.filter(person_id__in=c).values_list(
+                "person_id", "organisation_id", "pk"
+            )
+        ]
+    current: dict[tuple[int, int], date] = {}
     for person_id, org_id, event_date in rows:
-        assert person_id is not None
         key = (person_id, org_id)
         started = event_date or today
         current[key] = min(current.get(key, started), started)
-    existing = {
-        (r.person_id, r.organisation_id): r
-        for r in Relationship.objects.filter(
-            person_id__in=ids, kind="service_episode", ended_on__isnull=True
-        )
-    }
-    Relationship.objects.bulk_create(
-        [
-            Relationship(person_id=p, organisation_id=o, kind="service_episode", started_on=s)
-            for (p, o), s in current.items()
+    existing = {(p, o): pk for p, o, pk in have}
+    now = timezone.now()
+    insert_rows(
+        Relationship,
+        ("person_id", "organisation_id", "kind", "started_on", "role_description", "created_at"),
+        (
+            (p, o, Relationship.Kind.SERVICE_EPISODE.value, started, "", now)
+            for (p, o), started in current.items()
             if (p, o) not in existing
-        ],
-        batch_size=2000,
+        ),
     )
-    ended = [r for key, r in existing.items() if key not in current]
-    for r in ended:
-        r.ended_on = today
-    Relationship.objects.bulk_update(ended, ["ended_on"], batch_size=2000)
+    update_rows(
+        Relationship,
+        ("id", "ended_on"),
+        ((pk, today) for key, pk in existing.items() if key not in current),
+    )
 
 
-def index_refresh(person_ids: Iterable[int]) -> None:
-    """After records moved between persons: their identity, timelines and feed episodes."""
+def index_refresh(person_ids: Iterable[int] = (), *, everyone: bool = False) -> None:
+    """After records moved between persons: their identity, timelines and feed episodes
+    (``everyone``: the whole index, after a full link)."""
     ids = sorted(set(person_ids))
-    persons_refresh(ids)
-    timeline_sync(SourceRecord.objects.filter(person_id__in=ids).values_list("pk", flat=True))
-    relationships_sync(ids)
+    persons_refresh(ids, everyone=everyone)
+    records = [
+        pk
+        for c in in_chunks(ids)
+        for pk in SourceRecord.objects.filter(person_id__in=c).values_list("pk", flat=True)
+    ]
+    timeline_sync(records, everyone=everyone)
+    relationships_sync(ids, everyone=everyone)

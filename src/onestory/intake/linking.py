@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
-from onestory.intake.index import index_refresh
+from onestory.core.bulk import delete_where, insert_rows, update_rows
+from onestory.intake.index import in_chunks, index_refresh
 from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
 from onestory.intake.review import merge_persons
 from onestory.people.models import Person
@@ -41,9 +42,10 @@ class LinkSummary:
 
 
 def link_settings() -> linkage.LinkSettings:
-    cfg = settings.ONESTORY
+    cfg: dict[str, Any] = settings.ONESTORY
     return linkage.LinkSettings(
-        match_threshold=cfg["LINK_MATCH_THRESHOLD"], review_threshold=cfg["LINK_REVIEW_THRESHOLD"]
+        match_threshold=float(cfg["LINK_MATCH_THRESHOLD"]),
+        review_threshold=float(cfg["LINK_REVIEW_THRESHOLD"]),
     )
 
 
@@ -67,10 +69,12 @@ def _raw_rows(records: Iterable[tuple[int, dict[str, str]]]) -> list[dict[str, s
 
 
 def prepared_table(record_ids: Iterable[int] | None = None) -> Any:
-    qs = SourceRecord.objects.order_by("pk")
-    if record_ids is not None:
-        qs = qs.filter(pk__in=list(record_ids))
-    return linkage.prepare(_raw_rows(qs.values_list("pk", "raw").iterator(chunk_size=5000)))
+    qs = SourceRecord.objects.order_by("pk").values_list("pk", "raw")
+    if record_ids is None:
+        rows: Iterable[tuple[int, dict[str, str]]] = qs.iterator(chunk_size=20_000)
+    else:
+        rows = (row for c in in_chunks(sorted(record_ids)) for row in qs.filter(pk__in=c))
+    return linkage.prepare(_raw_rows(rows))
 
 
 class _Allocator:
@@ -167,14 +171,17 @@ def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
         )
         existing = existing.filter(keep)
     else:
+        fresh = set(record_ids)
         existing = prepared_table(
-            SourceRecord.objects.exclude(pk__in=record_ids).values_list("pk", flat=True)
+            pk for pk in SourceRecord.objects.values_list("pk", flat=True) if pk not in fresh
         )
+    fresh_keys = {str(pk) for pk in record_ids}
     person_of = {
-        str(pk): str(person)
+        key: str(person)
         for pk, person in SourceRecord.objects.filter(person__isnull=False)
-        .exclude(pk__in=record_ids)
         .values_list("pk", "person_id")
+        .iterator(chunk_size=20_000)
+        if (key := str(pk)) not in fresh_keys
     }
     _, cannot = _decisions()
     allocate = _Allocator()
@@ -190,6 +197,16 @@ def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
         cannot_link=cannot,
     )
     persons = _apply(result, actor=actor, full=False)
+    # Records updated in place keep their person but their events and identity may change.
+    kept = {
+        p
+        for c in in_chunks(sorted(record_ids))
+        for p in SourceRecord.objects.filter(pk__in=c, person__isnull=False).values_list(
+            "person_id", flat=True
+        )
+    } - set(persons)
+    index_refresh(kept)
+    persons = sorted(set(persons) | kept)
     pq.write_table(pa.concat_tables([existing, new_table.cast(existing.schema)]), path)
     return persons
 
@@ -213,21 +230,26 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
         return int(person)
 
     touched: set[int] = set()
-    current = dict(
-        SourceRecord.objects.filter(pk__in=[int(r) for r in ids.person_of]).values_list(
-            "pk", "person_id"
-        )
-    )
-    changed: list[SourceRecord] = []
+    current_rows = SourceRecord.objects.values_list("pk", "person_id", "match_probability")
+    if full:
+        current = {pk: (p, m) for pk, p, m in current_rows.iterator(chunk_size=20_000)}
+    else:
+        wanted = [int(r) for r in ids.person_of]
+        current = {
+            pk: (p, m) for c in in_chunks(wanted) for pk, p, m in current_rows.filter(pk__in=c)
+        }
+    changed: list[tuple[int, int, float | None]] = []
     for record_id, person in ids.person_of.items():
         pk, target = int(record_id), resolve(person)
         probability = result.match_probability.get(record_id)
-        if current.get(pk) != target or full:
-            changed.append(SourceRecord(pk=pk, person_id=target, match_probability=probability))
+        before_person, before_probability = current.get(pk, (None, None))
+        if before_person != target:
             touched.add(target)
-            if current.get(pk):
-                touched.add(current[pk])
-    SourceRecord.objects.bulk_update(changed, ["person_id", "match_probability"], batch_size=2000)
+            if before_person:
+                touched.add(before_person)
+        if before_person != target or before_probability != probability:
+            changed.append((pk, target, probability))
+    update_rows(SourceRecord, ("id", "person_id", "match_probability"), changed)
     for retired, kept in ids.merged.items():
         old, new = int(real.get(retired, retired)), resolve(kept)
         if old != new:
@@ -244,6 +266,10 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
                 record_ids=[int(r) for r, p in ids.person_of.items() if p == part],
             )
     _store_pairs(result, full=full)
+    if full:
+        index_refresh(everyone=True)
+        everyone = SourceRecord.objects.exclude(person=None).values_list("person_id", flat=True)
+        return sorted(set(everyone.distinct()) | touched)
     persons = sorted(p for p in touched if p)
     index_refresh(persons)
     return persons
@@ -252,16 +278,26 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
 def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
     """Keep each record's strongest tying pair (its evidence) and the review queue."""
     if full:
-        MatchPair.objects.filter(
+        # A plain DELETE: the ORM's cascade collector would list every pair's id in one
+        # statement, past SQLite's limit on a large index.
+        doomed = MatchPair.objects.filter(
             status__in=[MatchPair.Status.AUTO, MatchPair.Status.PENDING]
-        ).delete()
+        )
+        IdentityChange.objects.filter(pair__in=doomed).update(pair=None)
+        delete_where(MatchPair, "status", [MatchPair.Status.AUTO, MatchPair.Status.PENDING])
     decided = set(MatchPair.objects.values_list("record_l_id", "record_r_id"))
-    rows = result.pairs.to_pylist()
+    pairs = result.pairs
+    linked = pa.compute.greater_equal(
+        pairs.column("match_probability"), link_settings().match_threshold
+    )
+    if "needs_review" in pairs.column_names:
+        linked = pa.compute.and_(
+            linked, pa.compute.invert(pa.compute.fill_null(pairs.column("needs_review"), False))
+        )
+    rows = pairs.filter(linked).to_pylist()
     labels = result.model.evidence_labels()
     strongest: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if row["match_probability"] < link_settings().match_threshold or row.get("needs_review"):
-            continue
         for side in ("record_id_l", "record_id_r"):
             best = strongest.get(row[side])
             if best is None or row["match_probability"] > best["match_probability"]:
@@ -279,6 +315,7 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
             },
         }
 
+    now = timezone.now()
     new = []
     for (left, right), row in [*keep.items(), *review.items()]:
         key = (int(left), int(right))
@@ -286,13 +323,9 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
             continue
         decided.add(key)
         status = MatchPair.Status.PENDING if (left, right) in review else MatchPair.Status.AUTO
-        new.append(
-            MatchPair(
-                record_l_id=key[0],
-                record_r_id=key[1],
-                match_probability=row["match_probability"],
-                evidence=evidence(row),
-                status=status,
-            )
-        )
-    MatchPair.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        new.append((*key, row["match_probability"], evidence(row), status.value, now))
+    insert_rows(
+        MatchPair,
+        ("record_l_id", "record_r_id", "match_probability", "evidence", "status", "created_at"),
+        new,
+    )

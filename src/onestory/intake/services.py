@@ -12,6 +12,7 @@ from django.utils import timezone
 from onestory.access.models import Organisation, OrganisationType, User
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
+from onestory.core.bulk import insert_rows, update_rows
 from onestory.intake.models import ImportRun, QuarantinedRow, Source, SourceRecord
 from onestory_engine.intake import FeedRefused, GoodRow, ParsedFeed, read_feed
 
@@ -47,29 +48,30 @@ class ImportResult:
         return self.run.summary
 
 
-def _fields(row: GoodRow) -> dict[str, Any]:
-    return {
-        "raw": row.raw,
-        "row_hash": row.row_hash,
-        "given_name": row.given_name[:200],
-        "family_name": row.family_name[:200],
-        "middle_names": row.middle_names[:200],
-        "date_of_birth": row.date_of_birth,
-        "dob_placeholder": row.dob_placeholder,
-        "sex": row.sex,
-        "nhs_number": row.nhs_number or "",
-        "nhs_number_invalid": row.nhs_number_invalid,
-        "pnc_id": row.pnc_id or "",
-        "postcode": row.postcode or "",
-        "address_line": row.address_line[:300],
-        "no_fixed_abode": row.no_fixed_abode,
-        "phone": row.phone[:60],
-        "email": row.email[:200],
-        "event_type": row.event_type,
-        "event_date": row.event_date,
-        "end_date": row.end_date,
-        "role": row.role or "",
-    }
+def _values(row: GoodRow) -> tuple[Any, ...]:
+    """A good row's stored values, in the order of ``RECORD_FIELDS``."""
+    return (
+        row.raw,
+        row.row_hash,
+        row.given_name[:200],
+        row.family_name[:200],
+        row.middle_names[:200],
+        row.date_of_birth,
+        row.dob_placeholder,
+        row.sex,
+        row.nhs_number or "",
+        row.nhs_number_invalid,
+        row.pnc_id or "",
+        row.postcode or "",
+        row.address_line[:300],
+        row.no_fixed_abode,
+        row.phone[:60],
+        row.email[:200],
+        row.event_type,
+        row.event_date,
+        row.end_date,
+        row.role or "",
+    )
 
 
 def source_for(*, kind: str, source_name: str, organisation_name: str | None) -> Source:
@@ -133,39 +135,30 @@ def feed_import(
                 "pk", "source_record_id", "row_hash"
             )
         }
-        new: list[SourceRecord] = []
-        changed: list[SourceRecord] = []
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
         unchanged = 0
         for row in parsed.good:
             known = existing.get(row.source_record_id)
             if known is None:
-                new.append(
-                    SourceRecord(
-                        source=source,
-                        source_record_id=row.source_record_id,
-                        first_import=run,
-                        last_import=run,
-                        **_fields(row),
-                    )
-                )
+                new.append((source.pk, row.source_record_id, run.pk, run.pk, *_values(row)))
             elif known[1] == row.row_hash:
                 unchanged += 1
             else:
-                changed.append(SourceRecord(pk=known[0], last_import=run, **_fields(row)))
-        created = SourceRecord.objects.bulk_create(new, batch_size=2000)
-        SourceRecord.objects.bulk_update(changed, [*RECORD_FIELDS, "last_import"], batch_size=1000)
-        QuarantinedRow.objects.bulk_create(
-            [
-                QuarantinedRow(
-                    import_run=run,
-                    row_number=b.row_number,
-                    source_record_id=b.source_record_id[:200],
-                    reason=b.reason[:500],
-                    raw=b.raw,
-                )
+                changed.append((known[0], run.pk, *_values(row)))
+        insert_rows(
+            SourceRecord,
+            ("source_id", "source_record_id", "first_import_id", "last_import_id", *RECORD_FIELDS),
+            new,
+        )
+        update_rows(SourceRecord, ("id", "last_import_id", *RECORD_FIELDS), changed)
+        insert_rows(
+            QuarantinedRow,
+            ("import_run_id", "row_number", "source_record_id", "reason", "raw"),
+            (
+                (run.pk, b.row_number, b.source_record_id[:200], b.reason[:500], b.raw)
                 for b in parsed.bad
-            ],
-            batch_size=2000,
+            ),
         )
         run.accepted = len(new)
         run.updated = len(changed)
@@ -174,16 +167,10 @@ def feed_import(
         run.warnings = sum(1 for g in parsed.good if g.warnings)
         run.finished_at = timezone.now()
         run.save()
-        if any(r.pk is None for r in created):
-            new_sids = [r.source_record_id for r in new]
-            created_ids = list(
-                SourceRecord.objects.filter(
-                    source=source, source_record_id__in=new_sids
-                ).values_list("pk", flat=True)
-            )
-        else:
-            created_ids = [r.pk for r in created]
-        changed_ids = created_ids + [r.pk for r in changed]
+        created_ids = list(
+            SourceRecord.objects.filter(first_import=run).values_list("pk", flat=True)
+        )
+        changed_ids = created_ids + [c[0] for c in changed]
         persons: list[int] = []
         if link and changed_ids:
             # Once a model exists, new records are linked within the import (so alerts can
@@ -205,6 +192,4 @@ def feed_import(
                 "summary": run.summary,
             },
         )
-    return ImportResult(
-        run=run, parsed=parsed, changed_record_ids=created_ids + [r.pk for r in changed]
-    )
+    return ImportResult(run=run, parsed=parsed, changed_record_ids=changed_ids)

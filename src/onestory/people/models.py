@@ -169,6 +169,7 @@ class Relationship(models.Model):
         REFERRAL = "referral", "Accepted referral"
         SERVICE_EPISODE = "service_episode", "Current service episode"
         CLAIMED = "claimed", "Claimed relationship"
+        SAFEGUARDING = "safeguarding", "Safeguarding enquiry"
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
     organisation = models.ForeignKey(

@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from onestory.access import scope
+from onestory.access import policy, scope
 from onestory.access.context import AccessContext
 from onestory.access.decorators import roles
 from onestory.access.policy import may_edit_about_me
 from onestory.access.roles import CASEWORK_ROLES, Category
+from onestory.casework import selectors as casework
+from onestory.casework import services as casework_services
 from onestory.people.forms import AboutMeForm, PeopleSearchForm
 from onestory.people.services import AboutMeText, StaleVersion, about_me_save
 
@@ -46,7 +48,16 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         category = ""
     events = scope.timeline(access, view, category=category or None)
     versions = scope.about_me_versions(access, view)
+    contact = casework.persistence([view.id])[view.id] if view.can_see("case_notes") else None
+    casework_services.person_visit_touch(user=access.user, person_id=view.id)
     context = {
+        "section": "overview",
+        "safety_banner": casework.safety_markers(view) or [],
+        "allocations": casework.allocations(view),
+        "persistence": contact,
+        "death": casework.death(view),
+        "can_allocate": policy.may_allocate(role=access.role, to_self=True),
+        "can_close": policy.may_close_support(role=access.role),
         "view": view,
         "person": view.person,
         "about_me": versions[0] if versions else None,

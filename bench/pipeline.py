@@ -1,0 +1,259 @@
+"""End-to-end benchmark: partner feed files in, person index out, through the product.
+
+    python -m bench.pipeline --sizes 100000 1000000
+
+For each size a synthetic city is generated with the linkage benchmark's seed (never used
+by the tests) and written as one CSV per partner source. Then, in a fresh data directory
+on the embedded SQLite database, exactly what a partnership runs:
+
+* ``onestory init``;
+* ``onestory import KIND FILE --source S --organisation O`` for every feed (parse, validate,
+  standardise, quarantine, store in one transaction);
+* ``onestory link`` (train by EM, score, cluster, stable ids, and write the index: record
+  assignments, persons' identities, timelines, service-episode relationships, evidence and
+  the review queue);
+* ``onestory export links`` to score the stored index against the truth.
+
+Each command is its own process; the table gives each phase's wall and CPU time and the
+largest peak memory of any of its processes. The anchor, raw Splink with a plain
+configuration (``bench.linkage``), runs in the same session on the same records. Results:
+``bench/results/pipeline.json`` and ``bench/results/pipeline.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench.linkage import AS_OF, ROWS_PER_PERSON, SEED, _run_worker, _score
+
+RESULTS: Final = Path(__file__).parent / "results"
+ROOT: Final = Path(__file__).parent.parent
+
+
+def _generate(size: int, seed: int, work: Path) -> dict[str, Any]:
+    from onestory_engine.linkage.evaluation import city_records
+    from onestory_engine.synthetic import generate_city, write_feeds
+
+    started = time.perf_counter()
+    city = generate_city(max(50, round(size / ROWS_PER_PERSON)), seed=seed, as_of=AS_OF)
+    files = write_feeds(city, work / "feeds")
+    raw, truth = city_records(city)
+    pq.write_table(raw, work / "raw.parquet")
+    pq.write_table(
+        pa.table({"record_id": list(truth), "person": list(truth.values())}),
+        work / "truth.parquet",
+    )
+    (work / "feeds.json").write_text(
+        json.dumps(
+            [
+                {"kind": f.kind, "path": str(f.path), "source": f.source,
+                 "organisation": f.organisation_name, "rows": f.rows}
+                for f in files
+            ]
+        )
+    )  # fmt: skip
+    return {
+        "records": raw.num_rows,
+        "feeds": len(files),
+        "feed_megabytes": round(sum(f.path.stat().st_size for f in files) / 1e6, 1),
+        "generate_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def _command(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run one ``onestory`` command; its wall and CPU time and peak memory."""
+    command = [sys.executable, "-m", "onestory.cli", *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603 - our own command, our own arguments
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise RuntimeError(f"onestory {' '.join(args)} exited with {code}")
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "last_line": output.strip().splitlines()[-1] if output.strip() else "",
+    }
+
+
+def _phase(results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "seconds": sum(r["seconds"] for r in results),
+        "cpu_seconds": sum(r["cpu_seconds"] for r in results),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+        "commands": len(results),
+    }
+
+
+def _pipeline(work: Path) -> dict[str, Any]:
+    from onestory_engine.linkage.evaluation import record_id_for
+
+    env = {**os.environ, "ONESTORY_DATA_DIR": str(work / "data")}
+    env.pop("DATABASE_URL", None)
+    feeds = json.loads((work / "feeds.json").read_text())
+    init = _command(["init"], env)
+    imports = []
+    for feed in feeds:
+        print(f"  import {feed['source']} ({feed['rows']:,} rows)", flush=True)
+        imports.append(
+            _command(
+                ["import", feed["kind"], feed["path"], "--source", feed["source"],
+                 "--organisation", feed["organisation"]],
+                env,
+            )
+        )  # fmt: skip
+    print("  link", flush=True)
+    link = _command(["link"], env)
+    links_csv = work / "links.csv"
+    export = _command(["export", "links", str(links_csv)], env)
+    clusters: dict[str, str] = {}
+    with links_csv.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            key = record_id_for(row["source_name"], row["source_record_id"])
+            clusters[key] = row["person_id"]
+    out = work / "pipeline"
+    out.mkdir(exist_ok=True)
+    pq.write_table(
+        pa.table({"record_id": list(clusters), "cluster": list(clusters.values())}),
+        out / "clusters.parquet",
+    )
+    phases = {"init": _phase([init]), "import": _phase(imports), "link": _phase([link])}
+    total = _phase([init, *imports, link])
+    return {
+        "phases": phases,
+        "seconds": total["seconds"],
+        "cpu_seconds": total["cpu_seconds"],
+        "peak_rss_mb": total["peak_rss_mb"],
+        "link_line": link["last_line"],
+        "export_seconds": export["seconds"],
+        "scores": _score(work, "pipeline"),
+    }
+
+
+def run(sizes: list[int], seed: int, keep: Path | None) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "benchmark": "pipeline",
+        "seed": seed,
+        "as_of": AS_OF.isoformat(),
+        "database": "SQLite (embedded)",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sizes": [],
+    }
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-pipeline-", dir=keep) as tmp:
+            work = Path(tmp)
+            print(f"size {size:,}: generating the city and its feed files", flush=True)
+            entry: dict[str, Any] = {"target_records": size, "city": _generate(size, seed, work)}
+            print(f"size {size:,}: raw Splink", flush=True)
+            anchor = _run_worker("raw_splink", work)
+            if "error" not in anchor:
+                anchor["scores"] = _score(work, "raw_splink")
+            entry["raw_splink"] = anchor
+            print(f"size {size:,}: OneStory import and link", flush=True)
+            entry["onestory"] = _pipeline(work)
+            if "seconds" in anchor:
+                entry["time_vs_raw_splink"] = entry["onestory"]["seconds"] / anchor["seconds"]
+                entry["link_time_vs_raw_splink"] = (
+                    entry["onestory"]["phases"]["link"]["seconds"] / anchor["seconds"]
+                )
+            report["sizes"].append(entry)
+            _write(report)
+    return report
+
+
+def _write(report: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "pipeline.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    (RESULTS / "pipeline.md").write_text(_markdown(report))
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "# End-to-end benchmark: feed files to the stored person index",
+        "",
+        f"Synthetic city, seed {report['seed']} (never used by the tests), as of "
+        f"{report['as_of']}; {report['database']}; {report['machine']['cpus']} CPUs, Python "
+        f"{report['machine']['python']}. Every `onestory` command is its own process (as a "
+        "partnership runs them); peak memory is the largest of any process in the phase. "
+        "Raw Splink (plain configuration, `bench/linkage.py`) reads the same records from a "
+        "Parquet file in memory and stores nothing.",
+        "",
+    ]
+    for entry in report["sizes"]:
+        city = entry["city"]
+        ours = entry["onestory"]
+        anchor = entry["raw_splink"]
+        lines += [
+            f"## {city['records']:,} records in {city['feeds']} feed files "
+            f"({city['feed_megabytes']} MB)",
+            "",
+            "| phase | seconds | CPU seconds | peak memory (MB) |",
+            "|---|---|---|---|",
+        ]
+        for name, phase in ours["phases"].items():
+            label = f"{name} ({phase['commands']} commands)" if phase["commands"] > 1 else name
+            lines.append(
+                f"| OneStory {label} | {phase['seconds']:.1f} | {phase['cpu_seconds']:.1f} | "
+                f"{phase['peak_rss_mb']:,.0f} |"
+            )
+        lines.append(
+            f"| **OneStory, feed files to index** | **{ours['seconds']:.1f}** | "
+            f"{ours['cpu_seconds']:.1f} | {ours['peak_rss_mb']:,.0f} |"
+        )
+        if "seconds" in anchor:
+            lines.append(
+                f"| raw Splink, records in memory to clusters | {anchor['seconds']:.1f} | "
+                f"{anchor['process_cpu_seconds']:.1f} | {anchor['peak_rss_mb']:,.0f} |"
+            )
+        s, a = ours["scores"], anchor.get("scores", {})
+        lines += [
+            "",
+            f"Index stored by OneStory: precision {s['precision']:.4f}, recall "
+            f"{s['recall']:.4f}, F1 {s['f1']:.4f} (`{ours['link_line']}`); raw Splink F1 "
+            f"{a.get('f1', float('nan')):.4f}.",
+        ]
+        if "time_vs_raw_splink" in entry:
+            lines.append(
+                f"Feed files to stored index took {entry['time_vs_raw_splink']:.2f}× raw "
+                f"Splink's time; the link command alone (reading the stored records, linking "
+                f"and writing the index) {entry['link_time_vs_raw_splink']:.2f}×."
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", type=Path, default=None, help="put work files under here")
+    args, _unknown = parser.parse_known_args(argv)
+    run(args.sizes, args.seed, args.keep)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
