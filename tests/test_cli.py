@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,5 +54,14 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     for row in rows:
         assert len(row["totp_secret"]) == 32 and row["password"]
         assert row["username"] in result.stdout  # printed as well as written
+    # Navigators have caseloads with contact histories, plans and closures.
+    casework = re.search(
+        r"Casework: (\d+) allocations, (\d+) contacts, (\d+) goals, (\d+) closures",
+        result.stdout,
+    )
+    assert casework is not None, result.stdout[-2000:]
+    allocations, contacts, goals, closures = map(int, casework.groups())
+    assert allocations >= 3 and contacts >= 10 * allocations and goals >= allocations
+    assert closures >= 1
     verify = run(["audit", "verify"], tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")

@@ -51,8 +51,8 @@ def test_user_without_mfa_must_set_up_an_authenticator(
     assert page.url.endswith("/accounts/2fa/recovery-codes/generate/"), page.url
     check_page(page, "make new recovery codes")
 
-    # Now the app opens: a navigator lands on My people.
+    # Now the app opens: a navigator lands on My caseload.
     page.goto(f"{live_server.url}/")
-    assert page.url.endswith("/people/"), page.url
-    expect(page.get_by_role("heading", level=1)).to_have_text("My people")
-    check_page(page, "my people, after setting up MFA")
+    assert page.url.endswith("/caseload/"), page.url  # a navigator starts at My caseload
+    expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
+    check_page(page, "my caseload, after setting up MFA")

@@ -26,6 +26,7 @@ from rich.progress import Progress
 from onestory.access.models import Membership, Organisation, User
 from onestory.access.roles import SHAREABLE_CATEGORIES, Role
 from onestory.audit.services import audited_command
+from onestory.casework import demo as casework_demo
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.linking import link_everything
 from onestory.intake.models import SourceRecord
@@ -166,6 +167,13 @@ def build_demo(*, persons: int, seed: int, console: Console | None = None) -> Pa
             persons=[p.pk for p in people.values()], detail={"persons": len(people), "seed": seed}
         )
         bar.advance(task)
+    from onestory.casework.models import Allocation, Closure, Contact, Goal
+
+    console.print(
+        f"Casework: {Allocation.objects.filter(ended_on__isnull=True).count()} allocations, "
+        f"{Contact.objects.count()} contacts, {Goal.objects.count()} goals, "
+        f"{Closure.objects.count()} closures"
+    )
     console.print(
         f"{Person.objects.filter(merged_into__isnull=True).count()} people linked from "
         f"{sum(f.rows for f in files)} feed records; "
@@ -277,6 +285,9 @@ def _relationships_and_sharing(
     nav_org = orgs[NAVIGATION_SOURCE]
     navigators = [users["nav.amira"], users["nav.dan"], users["nav.sophie"]]
     caseloads: Counter[int] = Counter()
+    # (person, worker, started, team) for current and formerly supported people.
+    current: list[tuple[Person, User, date, list[Organisation]]] = []
+    former: list[tuple[Person, User, date, list[Organisation]]] = []
     year_ago = today - timedelta(days=365)
     rels, shares, about = [], [], []
     all_cats = [c.value for c in SHAREABLE_CATEGORIES]
@@ -298,11 +309,18 @@ def _relationships_and_sharing(
         team_orgs = {by_id[o] for o in episodes[person.pk] if o in by_id and o != nav_org.pk}
         if on_caseload:
             worker = min(navigators, key=lambda u: caseloads[u.pk])
-            if caseloads[worker.pk] >= 10:
+            # One in four people the navigators took on was supported earlier and has
+            # since moved on (housed, moved away, died...): the closures in the demo.
+            closed_before = (len(current) + len(former)) % 4 == 3 and len(former) < 12
+            if caseloads[worker.pk] >= 9 and not closed_before:
                 on_caseload = False
             else:
-                caseloads[worker.pk] += 1
-                started = today - timedelta(days=rng.randint(20, 500))
+                if not closed_before:
+                    caseloads[worker.pk] += 1
+                started = today - timedelta(days=rng.randint(220, 700 if closed_before else 500))
+                (former if closed_before else current).append(
+                    (person, worker, started, sorted(team_orgs, key=lambda o: o.name))
+                )
                 rels.append(
                     Relationship(
                         person=person,
@@ -375,3 +393,28 @@ def _relationships_and_sharing(
     Relationship.objects.bulk_create(rels, batch_size=2000)
     SharingDecision.objects.bulk_create(shares, batch_size=2000)
     AboutMe.objects.bulk_create(about, batch_size=1000)
+    caseload_rel = {
+        r.person_id: r for r in Relationship.objects.filter(organisation=nav_org, kind="caseload")
+    }
+    adult_social_care, _ = Organisation.objects.get_or_create(
+        name="Trentside Adult Social Care", defaults={"org_type": "adult_social_care"}
+    )
+
+    def entries(
+        rows: list[tuple[Person, User, date, list[Organisation]]],
+    ) -> list[casework_demo.CaseloadPerson]:
+        return [
+            casework_demo.CaseloadPerson(p, w, s, team, caseload_rel[p.pk])
+            for p, w, s, team in rows
+        ]
+
+    casework_demo.build(
+        caseload=entries(current),
+        closed=entries(former),
+        navigation=nav_org,
+        manager=users["manager.ruth"],
+        peer_mentor=users["peer.leon"],
+        adult_social_care=adult_social_care,
+        today=today,
+        rng=rng,
+    )

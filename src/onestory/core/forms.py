@@ -51,7 +51,7 @@ class GovukFormMixin:
             _add_class(widget)
             described = []
             if field.help_text:
-                described.append(f"id_{name}-hint")
+                described.append(f"{self[name].auto_id}-hint")  # type: ignore[index]
             if described:
                 widget.attrs["aria-describedby"] = " ".join(described)
 
@@ -61,7 +61,7 @@ class GovukFormMixin:
             if name in self.fields:
                 widget = self.fields[name].widget
                 widget.attrs["aria-describedby"] = (
-                    widget.attrs.get("aria-describedby", "") + f" id_{name}-error"
+                    widget.attrs.get("aria-describedby", "") + f" {self[name].auto_id}-error"  # type: ignore[index]
                 ).strip()
                 css = widget.attrs.get("class", "")
                 for base in ("govuk-input", "govuk-textarea", "govuk-select"):
