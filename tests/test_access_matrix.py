@@ -281,7 +281,7 @@ def _count_of(model_name: str) -> Callable[[World], int]:
     def count(w: World) -> int:
         from django.apps import apps
 
-        return apps.get_model("casework", model_name)._default_manager.count()
+        return int(apps.get_model("casework", model_name)._default_manager.count())
 
     return count
 
