@@ -20,6 +20,7 @@ from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
 from onestory.people.models import AboutMe, Person
+from onestory.referrals.models import Alert, Referral
 from tests.conftest import World
 
 PERSONAS = ("anonymous", "outsider", "wrong", "right", "administrator")
@@ -284,6 +285,32 @@ def _count_of(model_name: str) -> Callable[[World], int]:
         return int(apps.get_model("casework", model_name)._default_manager.count())
 
     return count
+
+
+def _referral(w: World) -> int:
+    from onestory.referrals.models import Referral
+
+    referral = Referral.objects.filter(person=w.alice).first() or Referral.objects.create(
+        person=w.alice,
+        from_organisation=w.nav_org,
+        sent_by=w.user("navigator"),
+        to_organisation=w.housing_org,
+        reason="Sleeping rough again",
+        what_they_want="Somewhere safe with my dog",
+        respond_by=date.today(),  # noqa: DTZ011
+    )
+    return referral.pk
+
+
+def _alert(w: World) -> int:
+    from onestory.people.models import TimelineEvent
+
+    event = TimelineEvent.objects.filter(person=w.alice).first()
+    assert event is not None
+    alert, _ = Alert.objects.get_or_create(
+        user=w.user("navigator"), event=event, defaults={"person": w.alice}
+    )
+    return alert.pk
 
 
 CASEWORK_LIST = {
@@ -567,6 +594,40 @@ CASES: dict[str, Case] = {
             },
             changed=_count_of("Budget"),
         ),
+    ),
+    # --- referrals and alerts
+    "referrals:new": Case(
+        lambda w: f"/people/{_alice(w)}/refer/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {
+                "to_organisation": w.housing_org.pk,
+                "reason": "Sleeping rough",
+                "what_they_want": "A room",
+            },
+            changed=lambda w: Referral.objects.count(),
+        ),
+    ),
+    "referrals:inbox": Case(lambda w: "/referrals/", "navigator", "analyst", CASEWORK_LIST),
+    "referrals:detail": Case(
+        lambda w: f"/referrals/{_referral(w)}/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"action": "end"},
+            changed=lambda w: (_referral(w), list(Referral.objects.values_list("status"))),
+        ),
+    ),
+    # Marking alerts read is tested in test_referrals.py (the outsider has none to mark).
+    "referrals:alerts": Case(
+        lambda w: (_alert(w), "/alerts/")[1],
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+        must_not_show={"outsider": "Marsh"},
     ),
     # --- administration
     "admin_area:organisations": Case(

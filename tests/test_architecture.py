@@ -10,7 +10,7 @@ SENSITIVE = {
     "Person", "OtherName", "AboutMe", "TimelineEvent", "Relationship", "SharingDecision",
     "Allocation", "Contact", "Review", "Closure", "SupportPlan", "Goal", "Step",
     "ProgressNote", "SafetyMarker", "SafeguardingConcern", "SafeguardingUpdate", "Death",
-    "Spend", "PersonVisit",
+    "Spend", "PersonVisit", "Referral", "ReferralMessage", "Alert",
 }  # fmt: skip
 THIN_MODULES = ("views.py", "admin_views.py", "api.py")
 

@@ -285,9 +285,12 @@ def test_a_death_is_recorded_for_review(world: World) -> None:
     assert response.status_code == 302
     death.refresh_from_db()
     assert death.review_status == "complete"
-    # The person page says so to anyone who may open it.
-    page = signed_in_client(world.user("navigator")).get(f"/people/{world.alice.pk}/")
+    # The person page says so to anyone who may still open it (housing, in her team);
+    # closing ended the navigators' own caseload relationship.
+    page = signed_in_client(world.user("practitioner")).get(f"/people/{world.alice.pk}/")
     assert "died on" in page.content.decode()
+    navigator = signed_in_client(world.user("navigator"))
+    assert navigator.get(f"/people/{world.alice.pk}/").status_code == 404
 
 
 def test_only_a_manager_closes_support(world: World) -> None:

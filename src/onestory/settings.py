@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "onestory.consent",
     "onestory.intake",
     "onestory.casework",
+    "onestory.referrals",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ONESTORY_LOG_LEVEL", "WARNING")},
+    # Splink warns about every comparison level a small dataset never shows; the summary
+    # line of `onestory link` says what a data manager needs.
+    "loggers": {"splink": {"level": os.environ.get("ONESTORY_SPLINK_LOG_LEVEL", "ERROR")}},
 }
 
 # Partnership settings (DOMAIN.md): defaults the partnership may change.
@@ -246,6 +250,8 @@ ONESTORY: dict[str, Any] = {
     "NOT_SEEN_DAYS": int(os.environ.get("ONESTORY_NOT_SEEN_DAYS", "14")),
     # Closing as "declined" needs a multi-agency review held within this many days.
     "DECLINE_REVIEW_DAYS": int(os.environ.get("ONESTORY_DECLINE_REVIEW_DAYS", "90")),
+    # Referrals: the receiving organisation replies within this many days.
+    "REFERRAL_RESPONSE_DAYS": int(os.environ.get("ONESTORY_REFERRAL_RESPONSE_DAYS", "5")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

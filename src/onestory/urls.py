@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.account.urls")),
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("", include("onestory.casework.urls")),
+    path("", include("onestory.referrals.urls")),
     path("people/", include("onestory.people.urls")),
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),

@@ -21,12 +21,14 @@ from tests.browser.a11y import page_problems
 from tests.browser.auth import sign_in
 from tests.conftest import PASSWORD, World
 from tests.test_access_matrix import (
+    _alert,
     _concern,
     _death,
     _goal,
     _identity,
     _migration_run,
     _pair,
+    _referral,
     _review,
 )
 
@@ -131,6 +133,19 @@ PAGES: list[Visit] = [
     Visit("deaths", lambda w: "/deaths/", MANAGER),
     Visit("death review", lambda w: f"/deaths/{_death(w)}/", MANAGER),
     Visit("budgets", lambda w: "/budgets/", MANAGER),
+    Visit(
+        "make a referral",
+        lambda w: f"/people/{_alice(w)}/refer/",
+        frozenset({"navigator", "practitioner"}),
+    ),
+    Visit("referrals received", lambda w: "/referrals/", CASEWORK),
+    Visit("referrals sent", lambda w: "/referrals/?show=sent", CASEWORK),
+    Visit(
+        "a referral",
+        lambda w: f"/referrals/{_referral(w)}/",
+        frozenset({"navigator", "practitioner", "manager"}),
+    ),
+    Visit("alerts", lambda w: (_alert(w), "/alerts/")[1], CASEWORK),
     Visit("security", lambda w: "/security/", EVERYONE),
     Visit("authenticator app and recovery codes", lambda w: "/accounts/2fa/", EVERYONE),
     Visit("change password", lambda w: "/accounts/password/change/", EVERYONE),
@@ -200,6 +215,14 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("review: schedule", lambda w: f"/people/{_alice(w)}/reviews/new/", ""),
     ("safety", lambda w: f"/people/{_alice(w)}/safety/", ""),
     ("raise a safeguarding concern", lambda w: f"/people/{_alice(w)}/safeguarding/new/", ""),
+    ("make a referral", lambda w: f"/people/{_alice(w)}/refer/", ""),
+]
+PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    (
+        "answer a referral",
+        lambda w: f"/referrals/{_referral(w)}/",
+        "main form:has(input[name=action][value=decide]) button[type=submit]",
+    ),
 ]
 MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("close support", lambda w: f"/people/{_alice(w)}/close/", ""),
@@ -227,6 +250,7 @@ DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
 FORMS = {
     "navigator": NAVIGATOR_FORMS,
     "manager": MANAGER_FORMS,
+    "practitioner": PRACTITIONER_FORMS,
     "administrator": ADMIN_FORMS,
     "data_manager": DATA_MANAGER_FORMS,
 }
@@ -429,6 +453,10 @@ COVERAGE: dict[str, str] = {
     "casework:deaths": "crawl",
     "casework:death": "crawl",
     "casework:budgets": "crawl, with errors",
+    "referrals:new": "crawl, with errors",
+    "referrals:inbox": "crawl",
+    "referrals:detail": "crawl, the receiver's answer with errors",
+    "referrals:alerts": "crawl",
     "people:list": "crawl",
     "people:detail": "crawl, with the htmx timeline filter; test_person_page.py",
     "people:about_me_edit": "crawl, with a successful save",

@@ -131,3 +131,17 @@ def closure_refusal(*, reason: str, recent_engagement_review: bool) -> str | Non
             "closing support as declined."
         )
     return None
+
+
+# --- Referrals (SECURITY.md roles table: navigators and practitioners refer; practitioners
+# answer referrals, and so do navigators and managers of the receiving organisation).
+REFERRING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER})
+ANSWERING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER})
+
+
+def may_refer(*, role: Role) -> bool:
+    return role in REFERRING_ROLES
+
+
+def may_answer_referral(*, role: Role) -> bool:
+    return role in ANSWERING_ROLES

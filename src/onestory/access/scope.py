@@ -19,12 +19,14 @@ from django.utils import timezone
 
 from onestory.access import policy
 from onestory.access.context import AccessContext
+from onestory.access.models import Organisation
 from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
+from onestory.referrals.models import Alert, Referral
 
 
 class PersonNotFound(Http404):
@@ -95,10 +97,12 @@ def _require_context() -> None:
 
 
 def current_relationships(organisation_id: int) -> QuerySet[Relationship]:
+    """Relationships in force today. ``ended_on`` is the day a relationship ended: from that
+    day on it gives no access (closing a referral or support takes effect at once)."""
     today = _today()
     return Relationship.objects.filter(
         organisation_id=organisation_id, started_on__lte=today
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
 
 
 def active_sharing(organisation_id: int) -> QuerySet[SharingDecision]:
@@ -242,7 +246,7 @@ def team(ctx: AccessContext, view: PersonView) -> list[Relationship]:
     today = _today()
     return list(
         Relationship.objects.filter(person_id=view.id, started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
         .select_related("organisation", "worker")
     )
 
@@ -365,7 +369,7 @@ def team_for_plan(view: PersonView) -> list[Relationship]:
     today = _today()
     return list(
         Relationship.objects.filter(person_id=view.id, started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
         .select_related("organisation")
     )
 
@@ -445,3 +449,78 @@ def death_get(ctx: AccessContext, death_id: int) -> DeathView:
         raise PersonNotFound
     _note_returned([death.person_id], action="death.view")
     return DeathView(death, None)
+
+
+# --- Referrals and alerts. A referral shows the receiving organisation the person's name
+# and date of birth and what the referral says, nothing else of the record, until it is
+# accepted (the accepted referral is then its relationship).
+
+
+def _referrals(ctx: AccessContext, rows: QuerySet[Referral], action: str) -> list[Referral]:
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return []
+    referrals = list(
+        rows.select_related(
+            "person", "from_organisation", "to_organisation", "service", "sent_by"
+        ).order_by("-created_at")[:300]
+    )
+    _note_returned(sorted({r.person_id for r in referrals}), action=action)
+    return referrals
+
+
+def referrals_received(ctx: AccessContext) -> list[Referral]:
+    return _referrals(
+        ctx, Referral.objects.filter(to_organisation_id=ctx.organisation_id), "referrals.inbox"
+    )
+
+
+def referrals_sent(ctx: AccessContext) -> list[Referral]:
+    return _referrals(
+        ctx, Referral.objects.filter(from_organisation_id=ctx.organisation_id), "referrals.sent"
+    )
+
+
+def referral_get(ctx: AccessContext, referral_id: int) -> Referral:
+    """A referral sent by or to this user's organisation, or 404 (audited)."""
+    _require_context()
+    referral = (
+        Referral.objects.filter(pk=referral_id)
+        .filter(
+            Q(to_organisation_id=ctx.organisation_id) | Q(from_organisation_id=ctx.organisation_id)
+        )
+        .select_related("person", "from_organisation", "to_organisation", "service", "sent_by")
+        .first()
+    )
+    if referral is None or ctx.role not in CASEWORK_ROLES:
+        record_denied(referral_id, action="referral.view")
+        raise PersonNotFound
+    _note_returned([referral.person_id], action="referral.view")
+    return referral
+
+
+def alerts(ctx: AccessContext) -> list[tuple[Alert, PersonView]]:
+    """This user's alerts, for people they may still open (a lost relationship hides them)."""
+    _require_context()
+    rows = list(
+        Alert.objects.filter(user=ctx.user)
+        .select_related("person", "event", "event__organisation")
+        .order_by("read_at", "-created_at")[:200]
+    )
+    views = {v.id: v for v in _views(ctx, list({a.person for a in rows}))}
+    shown = [
+        (a, views[a.person_id])
+        for a in rows
+        if a.person_id in views and views[a.person_id].can_see(a.event.category)
+    ]
+    _note_returned(sorted({a.person_id for a, _ in shown}), action="alerts.list")
+    return shown
+
+
+def sharing_organisations(view: PersonView) -> list[Organisation]:
+    """Organisations the person has a current sharing decision with (referral targets)."""
+    today = _today()
+    ids = SharingDecision.objects.filter(
+        person_id=view.id, withdrawn_at__isnull=True, review_on__gte=today
+    ).values("organisation_id")
+    return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onestory.audit.chain import GENESIS, event_hash
@@ -187,7 +187,14 @@ def write_event(
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
-            head = AuditChainHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS)
+            # The very first event: two writers may race to create the head; the loser
+            # waits for the winner's row and chains after it.
+            try:
+                with transaction.atomic():
+                    AuditChainHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS)
+            except IntegrityError:
+                pass
+            head = AuditChainHead.objects.select_for_update().get(pk=1)
         fields: dict[str, Any] = {
             "seq": head.last_seq + 1,
             "at": timezone.now().isoformat(timespec="microseconds"),

@@ -83,7 +83,7 @@ def _caseload_relationship(
         Relationship.objects.filter(
             person=person, organisation=organisation, kind=Relationship.Kind.CASELOAD
         )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
         .first()
     )
     if relationship is None:

@@ -18,6 +18,8 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     if access.role in CASEWORK_ROLES:
         items.append(("My caseload", reverse("casework:my_caseload")))
         items.append(("My people", reverse("people:list")))
+        items.append(("Referrals", reverse("referrals:inbox")))
+        items.append(("Alerts", reverse("referrals:alerts")))
         items.append(("Safeguarding", reverse("casework:safeguarding_list")))
     if access.role == Role.MANAGER:
         items.append(("Budgets", reverse("casework:budgets")))

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from onestory.core.bulk import insert_rows, update_rows
@@ -98,10 +99,14 @@ def persons_refresh(person_ids: Iterable[int], *, everyone: bool = False) -> Non
     update_rows(Person, ("id", *IDENTITY_FIELDS), updates)
 
 
-def _summary(raw: dict[str, str]) -> str:
+SUMMARY_COLUMNS = ("arrival_mode", "reason_category", "substance", "offence_category", "role")
+
+
+def _summary(values: tuple[str | None, ...]) -> str:
+    """The event's feed-specific details (arrival mode, reason...) as one short line."""
     parts = []
-    for column in ("arrival_mode", "reason_category", "substance", "offence_category", "role"):
-        value = (raw.get(column) or "").strip()
+    for column, value in zip(SUMMARY_COLUMNS, values, strict=True):
+        value = (value or "").strip()
         if value:
             parts.append(f"{column.replace('_', ' ')} {value.replace('_', ' ')}")
     return ", ".join(parts)[:300]
@@ -120,9 +125,12 @@ def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> 
     if not ids and not everyone:
         return
     sources = {s.pk: (s.kind, s.organisation_id, s.name) for s in Source.objects.all()}
-    base = SourceRecord.objects.filter(person__isnull=False).exclude(event_type="")
+    extract = {f"raw_{c}": KT(f"raw__{c}") for c in SUMMARY_COLUMNS}
+    base = (
+        SourceRecord.objects.filter(person__isnull=False).exclude(event_type="").annotate(**extract)
+    )
     columns = ("pk", "person_id", "source_id", "event_type", "role", "event_date", "end_date",
-               "raw")  # fmt: skip
+               *extract)  # fmt: skip
     events = TimelineEvent.objects.filter(source_record__isnull=False)
     event_columns = ("source_record_id", "pk", *EVENT_FIELDS)
     if everyone:
@@ -139,7 +147,7 @@ def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> 
         }
     now = timezone.now()
     new, changed = [], []
-    for pk, person_id, source_id, event_type, role, event_date, end_date, raw in record_rows:
+    for pk, person_id, source_id, event_type, role, event_date, end_date, *details in record_rows:
         kind, organisation_id, source_name = sources[source_id]
         wanted = (
             person_id,
@@ -148,7 +156,7 @@ def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> 
             event_type,
             event_date,
             end_date,
-            _summary(raw),
+            _summary(tuple(details)),
             source_name,
         )
         have = existing.get(pk)

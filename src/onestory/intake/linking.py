@@ -7,15 +7,17 @@ Person primary keys as strings, so "older" is simply the smaller key.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from onestory.audit import services as audit
@@ -59,22 +61,35 @@ def _prepared_path() -> Path:
     return engine_dir() / "linkage_table.parquet"
 
 
-def _raw_rows(records: Iterable[tuple[int, dict[str, str]]]) -> list[dict[str, str | None]]:
-    rows = []
-    for pk, raw in records:
-        row: dict[str, str | None] = {c: raw.get(c) for c in linkage.RAW_COLUMNS}
-        row["record_id"] = str(pk)
-        rows.append(row)
-    return rows
+# Rows are read in batches into Arrow columns (the JSON keys extracted by the database), so
+# a million records never sit in memory as Python dictionaries.
+BATCH = 100_000
+
+
+def _raw_table(rows: Iterable[tuple[Any, ...]]) -> Any:
+    columns = ("record_id", *linkage.RAW_COLUMNS)
+    batches = []
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, BATCH)):
+        values = list(zip(*chunk, strict=True))
+        arrays = [pa.array([str(pk) for pk in values[0]], pa.string())]
+        arrays += [pa.array(v, pa.string()) for v in values[1:]]
+        batches.append(pa.table(dict(zip(columns, arrays, strict=True))))
+        del chunk, values
+    if not batches:
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    return pa.concat_tables(batches)
 
 
 def prepared_table(record_ids: Iterable[int] | None = None) -> Any:
-    qs = SourceRecord.objects.order_by("pk").values_list("pk", "raw")
+    """The standardised linkage table of the stored records (all, or these)."""
+    extract = {f"raw_{c}": KT(f"raw__{c}") for c in linkage.RAW_COLUMNS}
+    qs = SourceRecord.objects.order_by("pk").annotate(**extract).values_list("pk", *extract)
     if record_ids is None:
-        rows: Iterable[tuple[int, dict[str, str]]] = qs.iterator(chunk_size=20_000)
+        rows: Iterable[tuple[Any, ...]] = qs.iterator(chunk_size=20_000)
     else:
         rows = (row for c in in_chunks(sorted(record_ids)) for row in qs.filter(pk__in=c))
-    return linkage.prepare(_raw_rows(rows))
+    return linkage.prepare(_raw_table(rows))
 
 
 class _Allocator:
@@ -294,16 +309,28 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
         linked = pa.compute.and_(
             linked, pa.compute.invert(pa.compute.fill_null(pairs.column("needs_review"), False))
         )
-    rows = pairs.filter(linked).to_pylist()
     labels = result.model.evidence_labels()
-    strongest: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        for side in ("record_id_l", "record_id_r"):
-            best = strongest.get(row[side])
-            if best is None or row["match_probability"] > best["match_probability"]:
-                strongest[row[side]] = row
-    keep = {(r["record_id_l"], r["record_id_r"]): r for r in strongest.values()}
     review = {(r["record_id_l"], r["record_id_r"]): r for r in result.review.to_pylist()}
+    # Each record's strongest linking pair, chosen in DuckDB (not as a million dicts).
+    con = duckdb.connect()
+    con.register("linked", pairs.filter(linked))
+    keep = con.sql(
+        """
+        WITH sides AS (
+            SELECT record_id_l AS rec, * FROM linked
+            UNION ALL
+            SELECT record_id_r AS rec, * FROM linked
+        ), ranked AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY rec ORDER BY match_probability DESC, record_id_l, record_id_r
+            ) AS rn
+            FROM sides
+        )
+        SELECT DISTINCT ON (record_id_l, record_id_r) * EXCLUDE (rec, rn)
+        FROM ranked WHERE rn = 1
+        """
+    ).to_arrow_table()
+    con.close()
 
     def evidence(row: dict[str, Any]) -> dict[str, Any]:
         gammas = {k.removeprefix("gamma_"): v for k, v in row.items() if k.startswith("gamma_")}
@@ -316,16 +343,21 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
         }
 
     now = timezone.now()
-    new = []
-    for (left, right), row in [*keep.items(), *review.items()]:
-        key = (int(left), int(right))
-        if key in decided:
-            continue
-        decided.add(key)
-        status = MatchPair.Status.PENDING if (left, right) in review else MatchPair.Status.AUTO
-        new.append((*key, row["match_probability"], evidence(row), status.value, now))
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        seen = set(decided)
+        batches = (batch.to_pylist() for batch in keep.to_batches(max_chunksize=50_000))
+        for row in itertools.chain([*review.values()], itertools.chain.from_iterable(batches)):
+            key = (int(row["record_id_l"]), int(row["record_id_r"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            pending = (row["record_id_l"], row["record_id_r"]) in review
+            status = MatchPair.Status.PENDING if pending else MatchPair.Status.AUTO
+            yield (*key, row["match_probability"], evidence(row), status.value, now)
+
     insert_rows(
         MatchPair,
         ("record_l_id", "record_r_id", "match_probability", "evidence", "status", "created_at"),
-        new,
+        rows(),
     )

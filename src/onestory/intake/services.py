@@ -180,6 +180,10 @@ def feed_import(
             persons = link_new_records(actor=actor, record_ids=changed_ids)
             run.linked = bool(persons)
             run.save(update_fields=["linked"])
+            # Lead workers hear about A&E, arrests, releases... by the end of the import.
+            from onestory.referrals.services import alerts_raise
+
+            alerts_raise(actor=actor, record_ids=changed_ids)
         audit.record(
             actor=actor,
             action="feed.import",

@@ -58,6 +58,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "death": casework.death(view),
         "can_allocate": policy.may_allocate(role=access.role, to_self=True),
         "can_close": policy.may_close_support(role=access.role),
+        "can_refer": policy.may_refer(role=access.role),
         "view": view,
         "person": view.person,
         "about_me": versions[0] if versions else None,
