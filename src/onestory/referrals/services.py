@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -22,6 +24,8 @@ from onestory.audit.services import Actor
 from onestory.casework.models import Allocation
 from onestory.people.models import Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral, ReferralMessage
+
+logger = logging.getLogger(__name__)
 
 # Events a lead worker hears about at once (issue: alerts).
 ALERT_EVENTS = ("attendance", "arrest", "custody", "release", "eviction", "crisis_contact")
@@ -281,17 +285,22 @@ def alerts_raise(*, actor: Actor, record_ids: Iterable[int]) -> list[Alert]:
     for worker in {a.user for a in made}:
         if worker.email:
             count = sum(1 for a in made if a.user_id == worker.pk)
-            sent = send_mail(
-                subject="OneStory: news about someone you support",
-                message=(
-                    f"There {'is' if count == 1 else 'are'} {count} new "
-                    f"event{'' if count == 1 else 's'} for people you are the lead worker for. "
-                    "Sign in to OneStory to see them under Alerts."
-                ),
-                from_email=None,
-                recipient_list=[worker.email],
-                fail_silently=True,
-            )
+            try:
+                sent = send_mail(
+                    subject="OneStory: news about someone you support",
+                    message=(
+                        f"There {'is' if count == 1 else 'are'} {count} new "
+                        f"event{'' if count == 1 else 's'} for people you are the lead worker "
+                        "for. Sign in to OneStory to see them under Alerts."
+                    ),
+                    from_email=None,
+                    recipient_list=[worker.email],
+                )
+            except (OSError, smtplib.SMTPException):
+                # The alert is in the app either way; a mail server being down must not
+                # undo an import.
+                logger.warning("could not email an alert to user %s", worker.pk)
+                sent = 0
             if sent:
                 Alert.objects.filter(pk__in=[a.pk for a in made if a.user_id == worker.pk]).update(
                     emailed=True
