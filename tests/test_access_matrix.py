@@ -19,6 +19,8 @@ from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
+from onestory.meetings.models import Action as MeetingAction
+from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person
 from onestory.referrals.models import Alert, Referral
 from tests.conftest import World
@@ -311,6 +313,39 @@ def _alert(w: World) -> int:
         user=w.user("navigator"), event=event, defaults={"person": w.alice}
     )
     return alert.pk
+
+
+def _meeting(w: World) -> int:
+    from onestory.meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(host=w.nav_org).first()
+    if meeting is None:
+        meeting = Meeting.objects.create(
+            title="Complex needs panel",
+            held_on=date.today(),  # noqa: DTZ011
+            host=w.nav_org,
+            created_by=w.user("navigator"),
+        )
+        meeting.organisations.set([w.nav_org, w.housing_org])
+    return meeting.pk
+
+
+def _action(w: World) -> int:
+    from onestory.meetings.models import Action
+
+    action = Action.objects.filter(person=w.alice).first() or Action.objects.create(
+        person=w.alice,
+        description="Book the housing assessment",
+        owner_organisation=w.nav_org,
+        due_on=date.today(),  # noqa: DTZ011
+        created_by=w.user("navigator"),
+    )
+    return action.pk
+
+
+def _agenda_data(w: World) -> dict[str, Any]:
+    _allocated(w)
+    return {"action": "add", "add-person": w.alice.pk}
 
 
 CASEWORK_LIST = {
@@ -628,6 +663,44 @@ CASES: dict[str, Case] = {
         "analyst",
         CASEWORK_LIST,
         must_not_show={"outsider": "Marsh"},
+    ),
+    # --- multi-agency meetings and actions
+    "meetings:list": Case(
+        lambda w: "/meetings/",
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+        write=Write(
+            data=lambda w: {"title": "Panel", "held_on": "2026-12-01"},
+            changed=lambda w: Meeting.objects.count(),
+        ),
+    ),
+    "meetings:detail": Case(
+        lambda w: f"/meetings/{_meeting(w)}/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=_agenda_data,
+            changed=lambda w: (_meeting(w), AgendaItem.objects.count()),
+        ),
+    ),
+    "meetings:actions": Case(
+        lambda w: (_action(w), "/actions/")[1],
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+        must_not_show={"outsider": "Marsh"},
+    ),
+    "meetings:action": Case(
+        lambda w: f"/actions/{_action(w)}/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"status": "done", "based_on_version": 1},
+            changed=lambda w: (_action(w), list(MeetingAction.objects.values_list("status"))),
+        ),
     ),
     # --- administration
     "admin_area:organisations": Case(

@@ -10,7 +10,8 @@ SENSITIVE = {
     "Person", "OtherName", "AboutMe", "TimelineEvent", "Relationship", "SharingDecision",
     "Allocation", "Contact", "Review", "Closure", "SupportPlan", "Goal", "Step",
     "ProgressNote", "SafetyMarker", "SafeguardingConcern", "SafeguardingUpdate", "Death",
-    "Spend", "PersonVisit", "Referral", "ReferralMessage", "Alert",
+    "Spend", "PersonVisit", "Referral", "ReferralMessage", "Alert", "Meeting", "AgendaItem",
+    "Action",
 }  # fmt: skip
 THIN_MODULES = ("views.py", "admin_views.py", "api.py")
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "onestory.intake",
     "onestory.casework",
     "onestory.referrals",
+    "onestory.meetings",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("", include("onestory.casework.urls")),
     path("", include("onestory.referrals.urls")),
+    path("", include("onestory.meetings.urls")),
     path("people/", include("onestory.people.urls")),
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),

@@ -145,3 +145,12 @@ def may_refer(*, role: Role) -> bool:
 
 def may_answer_referral(*, role: Role) -> bool:
     return role in ANSWERING_ROLES
+
+
+# --- Multi-agency meetings: navigators, practitioners and managers arrange them and set
+# actions; each organisation updates its own actions.
+MEETING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER})
+
+
+def may_run_meetings(*, role: Role) -> bool:
+    return role in MEETING_ROLES

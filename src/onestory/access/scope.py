@@ -25,6 +25,7 @@ from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
+from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
 
@@ -524,3 +525,104 @@ def sharing_organisations(view: PersonView) -> list[Organisation]:
         person_id=view.id, withdrawn_at__isnull=True, review_on__gte=today
     ).values("organisation_id")
     return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name"))
+
+
+# --- Multi-agency meetings and actions. A meeting is visible to the organisations that
+# took part; what was said about each person only to users who may open that person.
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    meeting: Meeting
+    items: list[tuple[AgendaItem, PersonView]]  # the people this user may open
+    hidden: int  # people discussed whom this user may not open
+
+
+def meetings(ctx: AccessContext) -> list[Meeting]:
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return []
+    return list(
+        Meeting.objects.filter(organisations=ctx.organisation_id)
+        .select_related("host")
+        .order_by("-held_on")[:100]
+    )
+
+
+def meeting_get(ctx: AccessContext, meeting_id: int) -> MeetingView:
+    _require_context()
+    meeting = (
+        Meeting.objects.filter(pk=meeting_id, organisations=ctx.organisation_id)
+        .select_related("host")
+        .first()
+    )
+    if meeting is None or ctx.role not in CASEWORK_ROLES:
+        record_denied(meeting_id, action="meeting.view")
+        raise PersonNotFound
+    items = list(meeting.items.select_related("person").order_by("pk"))
+    views = {v.id: v for v in _views(ctx, [i.person for i in items])}
+    shown = [(i, views[i.person_id]) for i in items if i.person_id in views]
+    _note_returned(sorted({i.person_id for i, _ in shown}), action="meeting.view")
+    return MeetingView(meeting, shown, len(items) - len(shown))
+
+
+@dataclass(frozen=True)
+class ActionView:
+    action: Action
+    view: PersonView | None  # None: this user may not open the person
+
+
+def actions_owned(ctx: AccessContext) -> list[ActionView]:
+    """Open actions owned by this user's organisation (for its caseload page)."""
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return []
+    rows = list(
+        Action.objects.filter(owner_organisation_id=ctx.organisation_id, status=Action.Status.OPEN)
+        .select_related("person", "owner", "created_by")
+        .order_by("due_on")[:200]
+    )
+    views = {v.id: v for v in _views(ctx, list({a.person for a in rows}))}
+    # An action is about its person even when only its description is shown.
+    _note_returned(sorted({a.person_id for a in rows}), action="actions.list")
+    return [ActionView(a, views.get(a.person_id)) for a in rows]
+
+
+def action_get(ctx: AccessContext, action_id: int) -> ActionView:
+    _require_context()
+    action = (
+        Action.objects.filter(pk=action_id, owner_organisation_id=ctx.organisation_id)
+        .select_related("person")
+        .first()
+    )
+    if action is None or ctx.role not in CASEWORK_ROLES:
+        record_denied(action_id, action="action.view")
+        raise PersonNotFound
+    views = _views(ctx, [action.person])
+    _note_returned([action.person_id], action="action.view")
+    return ActionView(action, views[0] if views else None)
+
+
+def person_actions(view: PersonView) -> list[Action]:
+    """Actions for the person (shown on their page to users who may see case notes)."""
+    if not view.can_see(Category.CASE_NOTES):
+        return []
+    return list(
+        Action.objects.filter(person_id=view.id).select_related("owner_organisation", "owner")
+    )
+
+
+def caseload_people_for_agenda(ctx: AccessContext) -> list[PersonView]:
+    """People this organisation supports on a caseload (the host's agenda choices)."""
+    _require_context()
+    allocated = Allocation.objects.filter(
+        organisation_id=ctx.organisation_id, ended_on__isnull=True
+    ).values("person_id")
+    people = list(
+        Person.objects.filter(pk__in=allocated, merged_into__isnull=True).order_by(
+            "family_name", "given_name"
+        )[:300]
+    )
+    views = _views(ctx, people)
+    _note_returned((v.id for v in views), action="meeting.agenda_choices")
+    return views

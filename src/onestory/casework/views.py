@@ -80,6 +80,9 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     rows = selectors.my_caseload(access)
     cap = services.setting("CASELOAD_CAP")
+    actions = [
+        a for a in scope.actions_owned(access) if a.action.owner_id in {None, access.user.pk}
+    ]
     return render(
         request,
         "casework/my_caseload.html",
@@ -89,6 +92,8 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
             "size": len(rows),
             "not_seen_days": services.setting("NOT_SEEN_DAYS"),
             "can_add": policy.may_allocate(role=access.role, to_self=True),
+            "actions": actions,
+            "today": timezone.localdate(),
         },
     )
 

@@ -20,6 +20,8 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         items.append(("My people", reverse("people:list")))
         items.append(("Referrals", reverse("referrals:inbox")))
         items.append(("Alerts", reverse("referrals:alerts")))
+        items.append(("Meetings", reverse("meetings:list")))
+        items.append(("Actions", reverse("meetings:actions")))
         items.append(("Safeguarding", reverse("casework:safeguarding_list")))
     if access.role == Role.MANAGER:
         items.append(("Budgets", reverse("casework:budgets")))

@@ -78,4 +78,10 @@ class GovukModelForm(GovukFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 
 
 class DateInput(forms.DateInput):
+    """A native date picker. Its value must be ISO (YYYY-MM-DD) whatever the locale, or the
+    browser shows an initial date as empty."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        super().__init__(attrs, format=format or "%Y-%m-%d")

@@ -59,6 +59,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "can_allocate": policy.may_allocate(role=access.role, to_self=True),
         "can_close": policy.may_close_support(role=access.role),
         "can_refer": policy.may_refer(role=access.role),
+        "actions": scope.person_actions(view),
         "view": view,
         "person": view.person,
         "about_me": versions[0] if versions else None,
