@@ -348,6 +348,15 @@ def _agenda_data(w: World) -> dict[str, Any]:
     return {"action": "add", "add-person": w.alice.pk}
 
 
+def _service(w: World) -> int:
+    service, _ = Service.objects.get_or_create(
+        organisation=w.nav_org,
+        name="Drop-in hub",
+        defaults={"description": "Breakfast, showers and a navigator", "drop_in": True},
+    )
+    return service.pk
+
+
 CASEWORK_LIST = {
     "anonymous": LOGIN,
     "outsider": 200,
@@ -700,6 +709,40 @@ CASES: dict[str, Case] = {
         write=Write(
             data=lambda w: {"status": "done", "based_on_version": 1},
             changed=lambda w: (_action(w), list(MeetingAction.objects.values_list("status"))),
+        ),
+    ),
+    # --- the service directory (no person data)
+    "directory:list": Case(
+        lambda w: (_service(w), "/directory/?needs=drop_in")[1],
+        "navigator",
+        "analyst",
+        CASEWORK_LIST,
+    ),
+    "directory:detail": Case(
+        lambda w: f"/directory/{_service(w)}/", "navigator", "analyst", CASEWORK_LIST
+    ),
+    "directory:new": Case(
+        lambda w: "/directory/new/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(
+            data=lambda w: {
+                "name": "Women's breakfast",
+                "women_only_space": "on",
+                "is_active": "on",
+            },
+            changed=lambda w: Service.objects.count(),
+        ),
+    ),
+    "directory:edit": Case(
+        lambda w: f"/directory/{_service(w)}/edit/",
+        "manager",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(
+            data=lambda w: {"name": "Renamed hub", "is_active": "on"},
+            changed=lambda w: (_service(w), list(Service.objects.values_list("name"))),
         ),
     ),
     # --- administration

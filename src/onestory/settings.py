@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "onestory.casework",
     "onestory.referrals",
     "onestory.meetings",
+    "onestory.directory",
 ]
 
 MIDDLEWARE = [

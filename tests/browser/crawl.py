@@ -32,6 +32,7 @@ from tests.test_access_matrix import (
     _pair,
     _referral,
     _review,
+    _service,
 )
 
 CASEWORK = frozenset({"navigator", "practitioner", "peer_mentor", "manager", "outsider"})
@@ -149,6 +150,11 @@ PAGES: list[Visit] = [
     ),
     Visit("alerts", lambda w: (_alert(w), "/alerts/")[1], CASEWORK),
     Visit("meetings", lambda w: "/meetings/", CASEWORK),
+    Visit("service directory", lambda w: (_service(w), "/directory/")[1], CASEWORK),
+    Visit("service directory, filtered", lambda w: "/directory/?needs=drop_in&q=hub", CASEWORK),
+    Visit("a service", lambda w: f"/directory/{_service(w)}/", CASEWORK),
+    Visit("add a service", lambda w: "/directory/new/", MANAGER),
+    Visit("edit a service", lambda w: f"/directory/{_service(w)}/edit/", MANAGER),
     Visit(
         "a meeting",
         lambda w: f"/meetings/{_meeting(w)}/",
@@ -238,6 +244,7 @@ MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("close support", lambda w: f"/people/{_alice(w)}/close/", ""),
     ("budgets", lambda w: "/budgets/", ""),
     ("caseload upload", lambda w: "/caseload/migrate/", ""),
+    ("add a service", lambda w: "/directory/new/", ""),
 ]
 ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("organisation: new", lambda w: "/admin-area/organisations/new/", ""),
@@ -468,6 +475,10 @@ COVERAGE: dict[str, str] = {
     "referrals:detail": "crawl, the receiver's answer with errors",
     "referrals:alerts": "crawl",
     "meetings:list": "crawl; test_team_working.py",
+    "directory:list": "crawl, searched and filtered",
+    "directory:detail": "crawl",
+    "directory:new": "crawl, with errors",
+    "directory:edit": "crawl",
     "meetings:detail": "crawl; test_team_working.py",
     "meetings:actions": "crawl; test_team_working.py",
     "meetings:action": "crawl",

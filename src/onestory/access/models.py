@@ -42,8 +42,29 @@ class Service(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="services"
     )
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField("What it offers", blank=True)
+    eligibility = models.TextField("Who it is for", blank=True)
+    how_to_access = models.TextField(
+        "How to get help", blank=True, help_text="Drop-in times, self-referral, phone."
+    )
+    hours = models.CharField("Opening hours", max_length=200, blank=True)
+    location = models.CharField(max_length=300, blank=True)
+    referral_route = models.TextField("How to refer", blank=True)
+    drop_in = models.BooleanField("Drop-in: no appointment needed", default=False)
+    self_referral = models.BooleanField("People can refer themselves", default=False)
+    no_id_needed = models.BooleanField("No ID needed", default=False)
+    no_fixed_address_ok = models.BooleanField("No fixed address needed", default=False)
+    accepts_dogs = models.BooleanField("Dogs welcome", default=False)
+    women_only_space = models.BooleanField("Women-only space", default=False)
+    step_free = models.BooleanField("Step-free access", default=False)
     is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True, null=True)
+
+    # The flexibility a directory search can filter on (DOMAIN.md: services that bend).
+    FLEXIBILITY = (
+        "drop_in", "self_referral", "no_id_needed", "no_fixed_address_ok", "accepts_dogs",
+        "women_only_space", "step_free",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["organisation__name", "name"]
@@ -53,6 +74,17 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation.name})"
+
+    @classmethod
+    def flexibility_label(cls, name: str) -> str:
+        field = cls._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return str(field.verbose_name)
+
+    @property
+    def flexibility(self) -> list[str]:
+        """What this service offers of the flexibility a directory search filters on."""
+        return [self.flexibility_label(f) for f in self.FLEXIBILITY if getattr(self, f)]
 
 
 class User(AbstractUser):

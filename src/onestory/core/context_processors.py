@@ -23,6 +23,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         items.append(("Meetings", reverse("meetings:list")))
         items.append(("Actions", reverse("meetings:actions")))
         items.append(("Safeguarding", reverse("casework:safeguarding_list")))
+        items.append(("Directory", reverse("directory:list")))
     if access.role == Role.MANAGER:
         items.append(("Budgets", reverse("casework:budgets")))
         items.append(("Deaths", reverse("casework:deaths")))
