@@ -21,7 +21,7 @@ from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
 from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
-from onestory.people.models import AboutMe, Person
+from onestory.people.models import AboutMe, Person, Relationship
 from onestory.referrals.models import Alert, Referral
 from tests.conftest import World
 
@@ -744,6 +744,23 @@ CASES: dict[str, Case] = {
             data=lambda w: {"name": "Renamed hub", "is_active": "on"},
             changed=lambda w: (_service(w), list(Service.objects.values_list("name"))),
         ),
+    ),
+    "people:team": Case(
+        lambda w: f"/people/{_alice(w)}/team/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {
+                "worker": w.user("navigator").pk,
+                "role_description": "Navigator",
+                "how_to_reach": "07700 900456",
+            },
+            changed=lambda w: Relationship.objects.filter(kind="team").count(),
+        ),
+    ),
+    "meetings:working_together": Case(
+        lambda w: "/measures/working-together/", "manager", "navigator", MANAGER_PAGE
     ),
     # --- administration
     "admin_area:organisations": Case(

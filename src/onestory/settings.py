@@ -254,6 +254,9 @@ ONESTORY: dict[str, Any] = {
     "DECLINE_REVIEW_DAYS": int(os.environ.get("ONESTORY_DECLINE_REVIEW_DAYS", "90")),
     # Referrals: the receiving organisation replies within this many days.
     "REFERRAL_RESPONSE_DAYS": int(os.environ.get("ONESTORY_REFERRAL_RESPONSE_DAYS", "5")),
+    # Publishing small numbers (DOMAIN.md): suppress figures from 1-7 people; round to 5.
+    "SUPPRESS_AT_OR_BELOW": int(os.environ.get("ONESTORY_SUPPRESS_AT_OR_BELOW", "7")),
+    "ROUND_TO": int(os.environ.get("ONESTORY_ROUND_TO", "5")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

@@ -150,6 +150,12 @@ PAGES: list[Visit] = [
     ),
     Visit("alerts", lambda w: (_alert(w), "/alerts/")[1], CASEWORK),
     Visit("meetings", lambda w: "/meetings/", CASEWORK),
+    Visit(
+        "working together",
+        lambda w: (_referral(w), _action(w), "/measures/working-together/")[2],
+        frozenset({"manager", "analyst", "board_member"}),
+    ),
+    Visit("team around the person", lambda w: f"/people/{_alice(w)}/team/", EDITORS),
     Visit("service directory", lambda w: (_service(w), "/directory/")[1], CASEWORK),
     Visit("service directory, filtered", lambda w: "/directory/?needs=drop_in&q=hub", CASEWORK),
     Visit("a service", lambda w: f"/directory/{_service(w)}/", CASEWORK),
@@ -232,6 +238,7 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("safety", lambda w: f"/people/{_alice(w)}/safety/", ""),
     ("raise a safeguarding concern", lambda w: f"/people/{_alice(w)}/safeguarding/new/", ""),
     ("make a referral", lambda w: f"/people/{_alice(w)}/refer/", ""),
+    ("team around the person", lambda w: f"/people/{_alice(w)}/team/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -476,6 +483,8 @@ COVERAGE: dict[str, str] = {
     "referrals:alerts": "crawl",
     "meetings:list": "crawl; test_team_working.py",
     "directory:list": "crawl, searched and filtered",
+    "meetings:working_together": "crawl (manager exact; analyst and board suppressed)",
+    "people:team": "crawl, with errors",
     "directory:detail": "crawl",
     "directory:new": "crawl, with errors",
     "directory:edit": "crawl",

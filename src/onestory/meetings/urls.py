@@ -8,4 +8,5 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/", views.meeting_detail, name="detail"),
     path("actions/", views.actions, name="actions"),
     path("actions/<int:action_id>/", views.action_detail, name="action"),
+    path("measures/working-together/", views.working_together, name="working_together"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +14,8 @@ from onestory.access.context import AccessContext
 from onestory.access.decorators import roles
 from onestory.access.models import Membership, User
 from onestory.access.roles import CASEWORK_ROLES, Role
-from onestory.meetings import forms, services
+from onestory.core.disclosure import Rule
+from onestory.meetings import forms, measures, services
 from onestory.meetings.services import MeetingError
 
 CASEWORK = tuple(CASEWORK_ROLES)
@@ -189,4 +192,26 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
         request,
         "meetings/action.html",
         {"shown": shown, "action": shown.action, "form": form, "today": timezone.localdate()},
+    )
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def working_together(request: HttpRequest) -> HttpResponse:
+    """Cross-organisational working, per organisation and month (aggregates only)."""
+    access = _access(request)
+    today = timezone.localdate()
+    months = []
+    year, month = today.year, today.month
+    for _ in range(6):
+        months.append(date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    months.reverse()
+    suppressed = access.role in {Role.ANALYST, Role.BOARD_MEMBER}
+    rows, mean_team = measures.working_together(
+        months=months, rule=Rule.from_settings() if suppressed else None
+    )
+    return render(
+        request,
+        "meetings/working_together.html",
+        {"rows": rows, "mean_team": mean_team, "suppressed": suppressed, "since": months[0]},
     )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from onestory.access.models import User
 from onestory.core.forms import GovukForm
 
 
@@ -36,3 +39,19 @@ class AboutMeForm(GovukForm):
 
 class PeopleSearchForm(GovukForm):
     q = forms.CharField(label="Search by name or NHS number", required=False, max_length=100)
+
+
+class TeamMemberForm(GovukForm):
+    worker = forms.ModelChoiceField(label="Worker", queryset=User.objects.none())
+    role_description = forms.CharField(
+        label="Their role", max_length=200, help_text="For example: housing officer, CPN."
+    )
+    how_to_reach = forms.CharField(
+        label="How to reach them", max_length=200, required=False, help_text="Phone or email."
+    )
+
+    def __init__(self, *args: Any, workers: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["worker"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(pk__in=[w.pk for w in workers])

@@ -185,6 +185,9 @@ class Relationship(models.Model):
         help_text="The named worker, where there is one.",
     )
     role_description = models.CharField(max_length=200, blank=True)
+    how_to_reach = models.CharField(
+        "How to reach them", max_length=200, blank=True, help_text="Phone, email or where."
+    )
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

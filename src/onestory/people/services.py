@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from onestory.access.context import AccessContext
+from onestory.access.models import Membership, User
 from onestory.audit import services as audit
-from onestory.people.models import AboutMe, Person
+from onestory.people.models import AboutMe, Person, Relationship
 
 
 class StaleVersion(Exception):
@@ -70,3 +72,57 @@ def about_me_save(
             detail={"version": entry.version},
         )
     return entry
+
+
+class TeamError(ValueError):
+    """A refused change to the team around the person; the message says why."""
+
+
+def team_member_add(
+    *,
+    actor: AccessContext,
+    person: Person,
+    worker: User,
+    role_description: str,
+    how_to_reach: str,
+) -> Relationship:
+    """Name a worker from the actor's own organisation in the team around the person."""
+    if not Membership.objects.filter(user=worker, organisation_id=actor.organisation_id).exists():
+        raise TeamError("You can only name workers from your own organisation.")
+    with transaction.atomic():
+        member = Relationship.objects.create(
+            person=person,
+            organisation=actor.organisation,
+            kind=Relationship.Kind.TEAM,
+            worker=worker,
+            role_description=role_description,
+            how_to_reach=how_to_reach,
+            started_on=timezone.localdate(),
+        )
+        audit.record(
+            actor=actor.actor,
+            action="team.add",
+            persons=[person.pk],
+            detail={"relationship": member.pk, "worker": worker.username},
+        )
+    return member
+
+
+def team_member_end(*, actor: AccessContext, person: Person, relationship_id: int) -> None:
+    """End one of the actor's organisation's named-worker entries (history stays)."""
+    with transaction.atomic():
+        ended = Relationship.objects.filter(
+            pk=relationship_id,
+            person=person,
+            organisation_id=actor.organisation_id,
+            kind=Relationship.Kind.TEAM,
+            ended_on__isnull=True,
+        ).update(ended_on=timezone.localdate())
+        if not ended:
+            raise TeamError("Only your own organisation's team entries can be ended here.")
+        audit.record(
+            actor=actor.actor,
+            action="team.end",
+            persons=[person.pk],
+            detail={"relationship": relationship_id},
+        )

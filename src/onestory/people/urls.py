@@ -8,4 +8,5 @@ urlpatterns = [
     path("<int:person_id>/", views.person_detail, name="detail"),
     path("<int:person_id>/about-me/", views.about_me_edit, name="about_me_edit"),
     path("<int:person_id>/about-me/history/", views.about_me_history, name="about_me_history"),
+    path("<int:person_id>/team/", views.team, name="team"),
 ]

@@ -10,11 +10,18 @@ from onestory.access import policy, scope
 from onestory.access.context import AccessContext
 from onestory.access.decorators import roles
 from onestory.access.policy import may_edit_about_me
-from onestory.access.roles import CASEWORK_ROLES, Category
+from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.casework import selectors as casework
 from onestory.casework import services as casework_services
-from onestory.people.forms import AboutMeForm, PeopleSearchForm
-from onestory.people.services import AboutMeText, StaleVersion, about_me_save
+from onestory.people.forms import AboutMeForm, PeopleSearchForm, TeamMemberForm
+from onestory.people.services import (
+    AboutMeText,
+    StaleVersion,
+    TeamError,
+    about_me_save,
+    team_member_add,
+    team_member_end,
+)
 
 CASEWORK = tuple(CASEWORK_ROLES)
 
@@ -146,4 +153,49 @@ def about_me_history(request: HttpRequest, person_id: int) -> HttpResponse:
         request,
         "people/about_me_history.html",
         {"view": view, "person": view.person, "versions": versions},
+    )
+
+
+@roles(Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER)
+def team(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The team around the person: name a worker from your organisation, or end one."""
+    access = _access(request)
+    try:
+        view = scope.person_get(access, person_id, action="team.view")
+    except scope.PersonMoved as moved:
+        return redirect("people:team", person_id=moved.person_id)
+    workers = casework.caseload_workers(access.organisation_id)
+    form = TeamMemberForm(request.POST or None, workers=workers)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "end":
+                team_member_end(
+                    actor=access,
+                    person=view.person,
+                    relationship_id=int(request.POST.get("relationship") or 0),
+                )
+                messages.success(request, "Removed from the team.")
+                return redirect("people:team", person_id=view.id)
+            if form.is_valid():
+                team_member_add(
+                    actor=access,
+                    person=view.person,
+                    worker=form.cleaned_data["worker"],
+                    role_description=form.cleaned_data["role_description"],
+                    how_to_reach=form.cleaned_data["how_to_reach"],
+                )
+                messages.success(request, "Added to the team.")
+                return redirect("people:team", person_id=view.id)
+        except TeamError as exc:
+            form.add_error(None, str(exc))
+    return render(
+        request,
+        "people/team.html",
+        {
+            "form": form,
+            "view": view,
+            "person": view.person,
+            "team": scope.team(access, view),
+            "organisation_id": access.organisation_id,
+        },
     )
