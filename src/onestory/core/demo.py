@@ -31,6 +31,7 @@ from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.linking import link_everything
 from onestory.intake.models import SourceRecord
 from onestory.intake.services import feed_import
+from onestory.meetings import demo as meetings_demo
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory_engine.synthetic import SOURCES, City, TruePerson, generate_city, write_feeds
 
@@ -417,4 +418,7 @@ def _relationships_and_sharing(
         adult_social_care=adult_social_care,
         today=today,
         rng=rng,
+    )
+    meetings_demo.build(
+        orgs=orgs, users=users, people=[p for p, _, _, _ in current], today=today, rng=rng
     )

@@ -213,9 +213,17 @@ def relationships_sync(
     now = timezone.now()
     insert_rows(
         Relationship,
-        ("person_id", "organisation_id", "kind", "started_on", "role_description", "created_at"),
         (
-            (p, o, Relationship.Kind.SERVICE_EPISODE.value, started, "", now)
+            "person_id",
+            "organisation_id",
+            "kind",
+            "started_on",
+            "role_description",
+            "how_to_reach",
+            "created_at",
+        ),  # fmt: skip
+        (
+            (p, o, Relationship.Kind.SERVICE_EPISODE.value, started, "", "", now)
             for (p, o), started in current.items()
             if (p, o) not in existing
         ),
