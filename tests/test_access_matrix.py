@@ -21,7 +21,7 @@ from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
 from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
-from onestory.people.models import AboutMe, Person, Relationship
+from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
 from tests.conftest import World
 
@@ -761,6 +761,16 @@ CASES: dict[str, Case] = {
     ),
     "meetings:working_together": Case(
         lambda w: "/measures/working-together/", "manager", "navigator", MANAGER_PAGE
+    ),
+    "referrals:event_new": Case(
+        lambda w: f"/people/{_alice(w)}/events/new/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"event_type": "arrest", "occurred_on": "2026-01-02"},
+            changed=lambda w: TimelineEvent.objects.count(),
+        ),
     ),
     # --- administration
     "admin_area:organisations": Case(

@@ -118,3 +118,23 @@ def test_only_the_host_changes_the_agenda(world: World) -> None:
     )
     assert response.status_code == 403
     assert not AgendaItem.objects.exists()
+
+
+def test_the_closing_review_can_be_held_at_the_meeting(world: World) -> None:
+    from onestory.casework.models import Review
+
+    meeting, _, _ = _setup(world)
+    navigator = signed_in_client(world.user("navigator"))
+    navigator.post(f"/meetings/{meeting.pk}/", {"action": "add", "add-person": world.alice.pk})
+    item = AgendaItem.objects.get()
+    AgendaItem.objects.filter(pk=item.pk).update(decisions="She has said no for now; door open")
+    navigator.post(f"/meetings/{meeting.pk}/", {"action": "review", "item": item.pk})
+    review = Review.objects.get(person=world.alice, kind="engagement")
+    assert review.held_on == meeting.held_on
+    assert set(review.organisations.all()) == set(meeting.organisations.all())
+    # The manager may now close support as declined.
+    response = signed_in_client(world.user("manager")).post(
+        f"/people/{world.alice.pk}/close/",
+        {"reason": "declined_after_review", "closed_on": date.today().isoformat()},  # noqa: DTZ011
+    )
+    assert response.status_code == 302

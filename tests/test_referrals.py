@@ -325,3 +325,31 @@ def test_no_alert_without_a_lead_worker(world: World, tmp_path: Path, settings: 
     with audited_command("import") as ctx:
         feed_import(actor=ctx.actor, kind="ed", path=feed, source_name="city_ed")
     assert not Alert.objects.exists()
+
+
+def test_a_worker_recording_an_arrest_alerts_the_lead_worker(world: World) -> None:
+    Allocation.objects.create(
+        person=world.alice,
+        organisation=world.nav_org,
+        worker=world.user("navigator"),
+        kind="lead",
+        started_on=date.today(),  # noqa: DTZ011
+        allocated_by=world.user("manager"),
+    )
+    manager = signed_in_client(world.user("manager"))
+    response = manager.post(
+        f"/people/{world.alice.pk}/events/new/",
+        {"event_type": "arrest", "occurred_on": date.today().isoformat(), "summary": "Shoplifting"},  # noqa: DTZ011
+    )
+    assert response.status_code == 302
+    event = TimelineEvent.objects.get(summary="Shoplifting")
+    assert event.category == "criminal_justice" and event.source == "recorded"
+    assert Alert.objects.get().user == world.user("navigator")
+    # The housing practitioner cannot record a justice event (not shared with them).
+    before = TimelineEvent.objects.count()
+    response = signed_in_client(world.user("practitioner")).post(
+        f"/people/{world.alice.pk}/events/new/",
+        {"event_type": "arrest", "occurred_on": date.today().isoformat()},  # noqa: DTZ011
+    )
+    assert response.status_code == 200
+    assert TimelineEvent.objects.count() == before

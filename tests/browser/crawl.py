@@ -150,6 +150,7 @@ PAGES: list[Visit] = [
     ),
     Visit("alerts", lambda w: (_alert(w), "/alerts/")[1], CASEWORK),
     Visit("meetings", lambda w: "/meetings/", CASEWORK),
+    Visit("record what happened", lambda w: f"/people/{_alice(w)}/events/new/", EDITORS),
     Visit(
         "working together",
         lambda w: (_referral(w), _action(w), "/measures/working-together/")[2],
@@ -485,6 +486,7 @@ COVERAGE: dict[str, str] = {
     "directory:list": "crawl, searched and filtered",
     "meetings:working_together": "crawl (manager exact; analyst and board suppressed)",
     "people:team": "crawl, with errors",
+    "referrals:event_new": "crawl",
     "directory:detail": "crawl",
     "directory:new": "crawl, with errors",
     "directory:edit": "crawl",

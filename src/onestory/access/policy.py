@@ -154,3 +154,8 @@ MEETING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER, R
 
 def may_run_meetings(*, role: Role) -> bool:
     return role in MEETING_ROLES
+
+
+def may_record_event(*, role: Role) -> bool:
+    """Navigators, practitioners and managers record what happened on a timeline."""
+    return role in RECORDING_ROLES

@@ -221,7 +221,7 @@ def relationships_sync(
             "role_description",
             "how_to_reach",
             "created_at",
-        ),  # fmt: skip
+        ),
         (
             (p, o, Relationship.Kind.SERVICE_EPISODE.value, started, "", "", now)
             for (p, o), started in current.items()

@@ -151,3 +151,30 @@ def action_set_status(
             detail={"action": action.pk, "status": status},
         )
     return action
+
+
+def agenda_review(*, actor: AccessContext, item: AgendaItem, view: PersonView) -> None:
+    """Hold the casework engagement review here: the meeting's organisations took part and
+    its decisions are the review's notes (needed before closing support as declined)."""
+    from onestory.casework.models import Review
+
+    meeting = item.meeting
+    _require(meeting.host_id == actor.organisation_id, "Only the host records the review.")
+    _require(bool(item.decisions.strip()), "Record what was decided first.")
+    with transaction.atomic():
+        review = Review.objects.create(
+            person=view.person,
+            organisation=actor.organisation,
+            kind=Review.Kind.ENGAGEMENT,
+            due_on=meeting.held_on,
+            held_on=meeting.held_on,
+            notes=item.decisions,
+            scheduled_by=actor.user,
+        )
+        review.organisations.set(meeting.organisations.all())
+        audit.record(
+            actor=actor.actor,
+            action="meeting.review",
+            persons=[view.id],
+            detail={"item": item.pk, "review": review.pk},
+        )

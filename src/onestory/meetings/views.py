@@ -82,12 +82,18 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
                     services.agenda_add(actor=access, meeting=meeting, view=view)
                     messages.success(request, f"{view.person.display_name} added to the agenda.")
                     return redirect("meetings:detail", meeting_id=meeting.pk)
-            elif action in {"record", "action"}:
+            elif action in {"record", "action", "review"}:
                 item_id = int(request.POST.get("item") or 0)
                 match = next(((i, v) for i, v in shown.items if i.pk == item_id), None)
                 if match is None:
                     return render(request, "404.html", status=404)
                 item, view = match
+                if action == "review":
+                    services.agenda_review(actor=access, item=item, view=view)
+                    messages.success(
+                        request, f"Recorded as a review of {view.person.display_name}'s support."
+                    )
+                    return redirect("meetings:detail", meeting_id=meeting.pk)
                 if action == "record":
                     form = forms.AgendaRecordForm(request.POST, prefix=f"item{item.pk}")
                     if form.is_valid():

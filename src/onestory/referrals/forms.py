@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from onestory.access.models import Organisation, Service
-from onestory.core.forms import GovukForm
+from onestory.core.forms import DateInput, GovukForm
 from onestory.referrals.models import Referral
 
 
@@ -88,3 +88,15 @@ class ReplyForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write your reply"},
     )
+
+
+class EventForm(GovukForm):
+    event_type = forms.ChoiceField(label="What happened?", widget=forms.RadioSelect, choices=[])
+    occurred_on = forms.DateField(label="When", widget=DateInput)
+    summary = forms.CharField(label="Short note", max_length=300, required=False)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["event_type"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices

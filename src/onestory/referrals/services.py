@@ -259,6 +259,14 @@ def alerts_raise(*, actor: Actor, record_ids: Iterable[int]) -> list[Alert]:
         if len(ids) <= 20_000
         else _events_in_chunks(ids)
     )
+    return alerts_for_events(actor=actor, events=events)
+
+
+def alerts_for_events(
+    *, actor: Actor, events: list[tuple[int, int]], except_user_id: int | None = None
+) -> list[Alert]:
+    """Alert the lead workers of these ``(event_id, person_id)`` events (not the worker who
+    recorded them)."""
     if not events:
         return []
     leads: dict[int, list[Any]] = {}
@@ -270,6 +278,8 @@ def alerts_raise(*, actor: Actor, record_ids: Iterable[int]) -> list[Alert]:
     with transaction.atomic():
         for event_id, person_id in events:
             for worker in leads.get(person_id, []):
+                if worker.pk == except_user_id:
+                    continue
                 alert, created = Alert.objects.get_or_create(
                     user=worker, event_id=event_id, defaults={"person_id": person_id}
                 )
@@ -326,3 +336,48 @@ def alerts_read(*, actor: AccessContext, alert_ids: Iterable[int]) -> int:
         count = alerts.update(read_at=timezone.now())
         audit.record(actor=actor.actor, action="alerts.read", persons=persons)
     return count
+
+
+# What a worker may record happened, and the category each belongs to (SECURITY.md).
+RECORDABLE_EVENTS = {
+    "attendance": ("health", "A&E attendance"),
+    "arrest": ("criminal_justice", "Arrest"),
+    "custody": ("criminal_justice", "In police custody"),
+    "release": ("criminal_justice", "Released from prison"),
+    "eviction": ("homelessness", "Eviction"),
+    "crisis_contact": ("mental_health", "Mental health crisis"),
+}
+
+
+def event_record(
+    *, actor: AccessContext, view: PersonView, event_type: str, occurred_on: date, summary: str
+) -> TimelineEvent:
+    """A worker records something that happened (an A&E visit, an arrest...) on the
+    person's timeline; their lead worker is alerted at once."""
+    _require(event_type in RECORDABLE_EVENTS, "Choose what happened.")
+    category = RECORDABLE_EVENTS[event_type][0]
+    _require(
+        policy.may_record_event(role=actor.role) and view.can_see(category),
+        "You cannot record this kind of event for this person.",
+    )
+    _require(occurred_on <= timezone.localdate(), "The date cannot be in the future.")
+    with transaction.atomic():
+        event = TimelineEvent.objects.create(
+            person=view.person,
+            organisation=actor.organisation,
+            category=category,
+            event_type=event_type,
+            occurred_on=occurred_on,
+            summary=summary[:300],
+            source="recorded",
+        )
+        audit.record(
+            actor=actor.actor,
+            action="event.record",
+            persons=[view.id],
+            detail={"event": event.pk, "type": event_type},
+        )
+        alerts_for_events(
+            actor=actor.actor, events=[(event.pk, view.id)], except_user_id=actor.user.pk
+        )
+    return event

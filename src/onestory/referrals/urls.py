@@ -8,4 +8,5 @@ urlpatterns = [
     path("referrals/", views.inbox, name="inbox"),
     path("referrals/<int:referral_id>/", views.detail, name="detail"),
     path("alerts/", views.alerts, name="alerts"),
+    path("people/<int:person_id>/events/new/", views.event_new, name="event_new"),
 ]

@@ -143,3 +143,34 @@ def alerts(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Alerts marked as read.")
         return redirect("referrals:alerts")
     return render(request, "referrals/alerts.html", {"rows": rows})
+
+
+@roles(Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER)
+@person_page("event.new")
+def event_new(request: HttpRequest, access: AccessContext, view: PersonView) -> HttpResponse:
+    """Record something that happened; the person's lead worker is alerted."""
+    choices = [
+        (key, label)
+        for key, (category, label) in services.RECORDABLE_EVENTS.items()
+        if view.can_see(category)
+    ]
+    form = forms.EventForm(
+        request.POST or None, choices=choices, initial={"occurred_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_record(
+                actor=access,
+                view=view,
+                event_type=form.cleaned_data["event_type"],
+                occurred_on=form.cleaned_data["occurred_on"],
+                summary=form.cleaned_data["summary"],
+            )
+        except ReferralError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Recorded on the timeline. Their lead worker is alerted.")
+            return redirect("people:detail", person_id=view.id)
+    return render(
+        request, "referrals/event_new.html", {"form": form, "view": view, "person": view.person}
+    )
