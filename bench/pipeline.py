@@ -199,7 +199,9 @@ def _markdown(report: dict[str, Any]) -> str:
         f"{report['machine']['python']}. Every `onestory` command is its own process (as a "
         "partnership runs them); peak memory is the largest of any process in the phase. "
         "Raw Splink (plain configuration, `bench/linkage.py`) reads the same records from a "
-        "Parquet file in memory and stores nothing.",
+        "Parquet file in memory and stores nothing. A child's peak (`ru_maxrss`) counts the "
+        "benchmark process's own memory at the moment it started the child (the generated "
+        "city: the init row shows it), so the OneStory peaks are upper bounds.",
         "",
     ]
     for entry in report["sizes"]:
@@ -250,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", type=Path, default=None, help="put work files under here")
+    parser.add_argument("--render", action="store_true", help="rewrite pipeline.md only")
     args, _unknown = parser.parse_known_args(argv)
+    if args.render:
+        report = json.loads((RESULTS / "pipeline.json").read_text())
+        (RESULTS / "pipeline.md").write_text(_markdown(report))
+        return 0
     run(args.sizes, args.seed, args.keep)
     return 0
 
