@@ -65,3 +65,55 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     assert closures >= 1
     verify = run(["audit", "verify"], tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")
+
+
+def test_export_cohort_matches_the_truth_given_the_index(tmp_path: Path) -> None:
+    """Feeds in through `import`, `link`, then `export cohort` as cli.md specifies: one row
+    per person, and the cohort agrees with the generator's true cohort through the links."""
+    from datetime import date
+
+    from onestory_engine.synthetic import generate_city, true_cohort, write_feeds
+
+    as_of = date(2025, 6, 30)
+    city = generate_city(300, seed=5151, as_of=as_of)
+    for f in write_feeds(city, tmp_path / "feeds"):
+        result = run(
+            ["import", f.kind, str(f.path), "--source", f.source, "--organisation",
+             f.organisation_name],
+            tmp_path,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert run(["link"], tmp_path).returncode == 0
+    links_csv, cohort_csv = tmp_path / "links.csv", tmp_path / "cohort.csv"
+    assert run(["export", "links", str(links_csv)], tmp_path).returncode == 0
+    result = run(
+        ["export", "cohort", str(cohort_csv), "--as-of", "2025-06-30", "--months", "12",
+         "--min-domains", "3"],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    with cohort_csv.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["person_id", "domains", "n_domains", "smd", "ed_attendances"]
+    for row in rows:
+        tokens = row["domains"].split(";") if row["domains"] else []
+        assert tokens == sorted(tokens) and int(row["n_domains"]) == len(tokens)
+        assert row["smd"] in {"0", "1"}
+    # Each person stands for the true person most of their records belong to.
+    truth_of: dict[str, dict[str, int]] = {}
+    with links_csv.open() as fh:
+        for link in csv.DictReader(fh):
+            key = city.truth[(link["source_name"], link["source_record_id"])]
+            counts = truth_of.setdefault(link["person_id"], {})
+            counts[key] = counts.get(key, 0) + 1
+    ours = {
+        max(truth_of[r["person_id"]].items(), key=lambda kv: kv[1])[0]
+        for r in rows
+        if r["smd"] == "1" and r["person_id"] in truth_of
+    }
+    truth = true_cohort(city, as_of=as_of)
+    tp = len(ours & truth)
+    precision, recall = tp / len(ours), tp / len(truth)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall, len(truth))
+    bad = run(["export", "cohort", str(cohort_csv), "--as-of", "30/06/2025"], tmp_path)
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr

@@ -195,6 +195,42 @@ def export_links(
     err.print(f"wrote {n} records to {file}", highlight=False)
 
 
+@export_app.command("cohort")
+def export_cohort(
+    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As-of date, YYYY-MM-DD (default: today).")
+    ] = None,
+    months: Annotated[int, typer.Option(help="Window in months before the as-of date.")] = 12,
+    min_domains: Annotated[
+        int, typer.Option("--min-domains", help="Domains needed to be in the cohort.")
+    ] = 3,
+) -> None:
+    """One row per person: person_id, domains, n_domains, smd, ed_attendances."""
+    _django()
+    _migrate()
+    from datetime import date
+
+    from django.utils import timezone
+
+    from onestory.audit.services import audited_command
+    from onestory.intake.exports import cohort_write
+    from onestory_engine.cohort import CohortRule
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    except ValueError:
+        err.print(f"--as-of '{as_of}' is not a date in the form YYYY-MM-DD", highlight=False)
+        raise typer.Exit(2) from None
+    if months < 1 or min_domains < 1:
+        err.print("--months and --min-domains must be at least 1", highlight=False)
+        raise typer.Exit(2)
+    rule = CohortRule(as_of=day, months=months, min_domains=min_domains)
+    with audited_command("export cohort") as ctx:
+        rows, smd = cohort_write(file, actor=ctx.actor, rule=rule)
+    err.print(f"wrote {rows} people ({smd} in the SMD cohort) to {file}", highlight=False)
+
+
 @audit_app.command("verify")
 def audit_verify_cmd() -> None:
     """Check the audit trail's hash chain: exit 0 printing ok events=N, else exit 1."""

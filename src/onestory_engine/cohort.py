@@ -1,0 +1,144 @@
+"""The SMD cohort on the person index (contract: shared/spec/feeds.md, "SMD cohort").
+
+A person is in the cohort when their linked events show at least ``min_domains`` of the
+five domains in the window ``(as_of - months, as_of]`` and they are ``min_age`` or over on
+the as-of date (or their date of birth is unknown). ED attendances are counted in the same
+window. The kind/event type/role -> domain mapping is configuration (``feeds``).
+
+Tables in, a table out; computed in DuckDB. No Django here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from onestory_engine import feeds
+
+EVENT_COLUMNS: Final = ("person_id", "kind", "event_type", "role", "event_date", "reason_category")
+PERSON_COLUMNS: Final = ("person_id", "date_of_birth")
+
+
+@dataclass(frozen=True)
+class CohortRule:
+    as_of: date
+    months: int = 12
+    min_domains: int = 3
+    min_age: int = 18
+
+    @property
+    def window_start(self) -> date:
+        """The day before the window opens: events count when ``start < date <= as_of``."""
+        return add_months(self.as_of, -self.months)
+
+    @property
+    def born_on_or_before(self) -> date:
+        """People born on or before this day are ``min_age`` or over on the as-of date."""
+        try:
+            return self.as_of.replace(year=self.as_of.year - self.min_age)
+        except ValueError:  # 29 February in a year that has none
+            return self.as_of.replace(year=self.as_of.year - self.min_age, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole calendar months, the day clipped to the month's end."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _domain_table(
+    events: pa.Table,
+    mapping: Mapping[feeds.DomainKey, str | None] | None,
+    ed_reason_domains: Mapping[str, str] | None,
+) -> pa.Table:
+    """The domain of each distinct (kind, event_type, role, reason) in the events."""
+    con = duckdb.connect()
+    con.register("events", events)
+    keys = con.sql("SELECT DISTINCT kind, event_type, role, reason_category FROM events").fetchall()
+    con.close()
+    rows: dict[str, list[Any]] = {
+        "kind": [], "event_type": [], "role": [], "reason_category": [], "domain": []
+    }  # fmt: skip
+    for kind, event_type, role, reason in keys:
+        rows["kind"].append(kind)
+        rows["event_type"].append(event_type)
+        rows["role"].append(role)
+        rows["reason_category"].append(reason)
+        rows["domain"].append(
+            feeds.event_domain(
+                kind or "",
+                event_type or "",
+                role or None,
+                reason_category=reason,
+                mapping=mapping,
+                ed_reason_domains=ed_reason_domains,
+            )
+        )
+    return pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()})
+
+
+def cohort(
+    events: pa.Table,
+    persons: pa.Table,
+    rule: CohortRule,
+    *,
+    mapping: Mapping[feeds.DomainKey, str | None] | None = None,
+    ed_reason_domains: Mapping[str, str] | None = None,
+) -> pa.Table:
+    """One row per person in ``persons``: ``person_id, domains`` (sorted tokens joined by
+    ``;``), ``n_domains, smd`` (1/0) and ``ed_attendances`` in the window."""
+    domains = _domain_table(events, mapping, ed_reason_domains)
+    con = duckdb.connect()
+    con.register("events", events)
+    con.register("persons", persons)
+    con.register("domain_map", domains)
+    result = con.sql(
+        """
+        WITH windowed AS (
+            SELECT e.person_id, e.kind, e.event_type, d.domain
+            FROM events e
+            LEFT JOIN domain_map d
+              ON d.kind IS NOT DISTINCT FROM e.kind
+             AND d.event_type IS NOT DISTINCT FROM e.event_type
+             AND d.role IS NOT DISTINCT FROM e.role
+             AND d.reason_category IS NOT DISTINCT FROM e.reason_category
+            WHERE e.event_date > $start AND e.event_date <= $as_of
+        ), per_person AS (
+            SELECT person_id,
+                   list_sort(list_distinct(list(domain) FILTER (WHERE domain IS NOT NULL)))
+                       AS domains,
+                   count(*) FILTER (WHERE kind = 'ed' AND event_type = 'attendance') AS ed
+            FROM windowed
+            GROUP BY person_id
+        )
+        SELECT p.person_id,
+               coalesce(array_to_string(w.domains, ';'), '') AS domains,
+               coalesce(len(w.domains), 0)::INTEGER AS n_domains,
+               CASE WHEN coalesce(len(w.domains), 0) >= $min_domains
+                     AND (p.date_of_birth IS NULL OR p.date_of_birth <= $born_by)
+                    THEN 1 ELSE 0 END::INTEGER AS smd,
+               coalesce(w.ed, 0)::INTEGER AS ed_attendances
+        FROM persons p
+        LEFT JOIN per_person w ON w.person_id = p.person_id
+        ORDER BY p.person_id
+        """,
+        params={
+            "start": rule.window_start,
+            "as_of": rule.as_of,
+            "min_domains": rule.min_domains,
+            "born_by": rule.born_on_or_before,
+        },
+    ).to_arrow_table()
+    con.close()
+    return result

@@ -1,0 +1,118 @@
+"""The SMD cohort rule of feeds.md, computed in the engine."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from onestory_engine.cohort import CohortRule, add_months, cohort
+
+AS_OF = date(2025, 6, 30)
+
+
+def _events(rows: list[tuple[Any, ...]]) -> pa.Table:
+    names = ("person_id", "kind", "event_type", "role", "event_date", "reason_category")
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    types = (pa.int64(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.string())
+    return pa.table(
+        {n: pa.array(list(c), t) for n, c, t in zip(names, columns, types, strict=True)}
+    )
+
+
+def _persons(rows: list[tuple[int, date | None]]) -> pa.Table:
+    return pa.table(
+        {
+            "person_id": pa.array([p for p, _ in rows], pa.int64()),
+            "date_of_birth": pa.array([d for _, d in rows], pa.date32()),
+        }
+    )
+
+
+def _by_person(table: pa.Table) -> dict[int, dict[str, Any]]:
+    return {r["person_id"]: r for r in table.to_pylist()}
+
+
+THREE = [
+    ("housing", "relief_duty", None),
+    ("substance", "treatment_start", None),
+    ("police", "arrest", None),
+]
+
+
+def test_three_domains_in_the_window_make_the_cohort() -> None:
+    events = [(1, k, t, r, date(2025, 1, 10), None) for k, t, r in THREE]
+    events += [(1, "ed", "attendance", None, date(2025, 2, 1), "alcohol")] * 4
+    out = _by_person(cohort(_events(events), _persons([(1, date(1980, 1, 1))]), CohortRule(AS_OF)))
+    assert out[1] == {
+        "person_id": 1,
+        "domains": "criminal_justice;homelessness;substance_misuse",
+        "n_domains": 3,
+        "smd": 1,
+        "ed_attendances": 4,
+    }
+
+
+def test_the_window_is_open_at_the_start_and_closed_at_the_end() -> None:
+    start = add_months(AS_OF, -12)
+    assert start == date(2024, 6, 30)
+    events = [
+        (1, "housing", "relief_duty", None, start, None),  # the day before: outside
+        (1, "substance", "treatment_start", None, AS_OF, None),  # the as-of day: inside
+        (1, "police", "arrest", None, date(2025, 7, 1), None),  # after: outside
+        (1, "ed", "attendance", None, start, None),
+    ]
+    out = _by_person(cohort(_events(events), _persons([(1, None)]), CohortRule(AS_OF)))
+    assert out[1]["domains"] == "substance_misuse"
+    assert out[1]["ed_attendances"] == 0
+
+
+def test_perpetrators_and_victims_of_crime_are_not_domains() -> None:
+    events = [
+        (1, "domestic_abuse", "marac_referral", "perpetrator", date(2025, 3, 1), None),
+        (1, "police", "victim_report", None, date(2025, 3, 1), None),
+        (2, "domestic_abuse", "marac_referral", "victim", date(2025, 3, 1), None),
+    ]
+    out = _by_person(cohort(_events(events), _persons([(1, None), (2, None)]), CohortRule(AS_OF)))
+    assert out[1]["n_domains"] == 0
+    assert out[2]["domains"] == "domestic_abuse"
+
+
+def test_age_on_the_as_of_date_and_unknown_dates_of_birth() -> None:
+    events = [(p, k, t, r, date(2025, 1, 10), None) for p in (1, 2, 3, 4) for k, t, r in THREE]
+    persons = _persons(
+        [
+            (1, date(2007, 6, 30)),  # 18 on the as-of day
+            (2, date(2007, 7, 1)),  # 18 the day after
+            (3, None),  # not known: counted
+            (4, date(1960, 2, 29)),
+        ]
+    )
+    out = _by_person(cohort(_events(events), persons, CohortRule(AS_OF)))
+    assert [out[p]["smd"] for p in (1, 2, 3, 4)] == [1, 0, 1, 1]
+    assert CohortRule(date(2024, 2, 29)).born_on_or_before == date(2006, 2, 28)
+
+
+def test_settings_change_the_rule_and_everyone_gets_a_row() -> None:
+    events = [(1, k, t, r, date(2025, 5, 10), None) for k, t, r in THREE[:2]]
+    persons = _persons([(1, None), (2, None)])
+    assert _by_person(cohort(_events(events), persons, CohortRule(AS_OF)))[1]["smd"] == 0
+    two = _by_person(cohort(_events(events), persons, CohortRule(AS_OF, min_domains=2)))
+    assert two[1]["smd"] == 1
+    assert two[2] == {
+        "person_id": 2, "domains": "", "n_domains": 0, "smd": 0, "ed_attendances": 0
+    }  # fmt: skip
+    short = _by_person(cohort(_events(events), persons, CohortRule(AS_OF, months=1)))
+    assert short[1]["n_domains"] == 0
+    # An ED reason may be configured to signal a domain.
+    ed = [(1, "ed", "attendance", None, date(2025, 5, 1), "self_harm")]
+    out = _by_person(
+        cohort(
+            _events(ed),
+            persons,
+            CohortRule(AS_OF),
+            ed_reason_domains={"self_harm": "mental_health"},
+        )
+    )
+    assert out[1]["domains"] == "mental_health"
