@@ -14,7 +14,7 @@ AS_OF = date(2025, 6, 30)
 
 def _events(rows: list[tuple[Any, ...]]) -> pa.Table:
     names = ("person_id", "kind", "event_type", "role", "event_date", "reason_category")
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     types = (pa.int64(), pa.string(), pa.string(), pa.string(), pa.date32(), pa.string())
     return pa.table(
         {n: pa.array(list(c), t) for n, c, t in zip(names, columns, types, strict=True)}
@@ -42,7 +42,7 @@ THREE = [
 
 
 def test_three_domains_in_the_window_make_the_cohort() -> None:
-    events = [(1, k, t, r, date(2025, 1, 10), None) for k, t, r in THREE]
+    events: list[tuple[Any, ...]] = [(1, k, t, r, date(2025, 1, 10), None) for k, t, r in THREE]
     events += [(1, "ed", "attendance", None, date(2025, 2, 1), "alcohol")] * 4
     out = _by_person(cohort(_events(events), _persons([(1, date(1980, 1, 1))]), CohortRule(AS_OF)))
     assert out[1] == {
