@@ -772,6 +772,13 @@ CASES: dict[str, Case] = {
             changed=lambda w: TimelineEvent.objects.count(),
         ),
     ),
+    # --- the by-name list (identification basis: lead navigation organisations)
+    "insight:by_name_list": Case(
+        lambda w: "/by-name-list/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+    ),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

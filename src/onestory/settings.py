@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "onestory.referrals",
     "onestory.meetings",
     "onestory.directory",
+    "onestory.insight",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,10 @@ ONESTORY: dict[str, Any] = {
     # Publishing small numbers (DOMAIN.md): suppress figures from 1-7 people; round to 5.
     "SUPPRESS_AT_OR_BELOW": int(os.environ.get("ONESTORY_SUPPRESS_AT_OR_BELOW", "7")),
     "ROUND_TO": int(os.environ.get("ONESTORY_ROUND_TO", "5")),
+    # The SMD cohort (feeds.md): domains needed, window in months, minimum age.
+    "COHORT_MIN_DOMAINS": int(os.environ.get("ONESTORY_COHORT_MIN_DOMAINS", "3")),
+    "COHORT_MONTHS": int(os.environ.get("ONESTORY_COHORT_MONTHS", "12")),
+    "COHORT_MIN_AGE": int(os.environ.get("ONESTORY_COHORT_MIN_AGE", "18")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

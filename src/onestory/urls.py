@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("onestory.referrals.urls")),
     path("", include("onestory.meetings.urls")),
     path("directory/", include("onestory.directory.urls")),
+    path("", include("onestory.insight.urls")),
     path("people/", include("onestory.people.urls")),
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),

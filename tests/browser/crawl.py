@@ -150,6 +150,10 @@ PAGES: list[Visit] = [
     ),
     Visit("alerts", lambda w: (_alert(w), "/alerts/")[1], CASEWORK),
     Visit("meetings", lambda w: "/meetings/", CASEWORK),
+    Visit(
+        "by-name list", lambda w: "/by-name-list/", frozenset({"navigator", "manager", "outsider"})
+    ),
+    Visit("by-name list, unallocated", lambda w: "/by-name-list/?show=unallocated", MANAGER),
     Visit("record what happened", lambda w: f"/people/{_alice(w)}/events/new/", EDITORS),
     Visit(
         "working together",
@@ -486,6 +490,7 @@ COVERAGE: dict[str, str] = {
     "directory:list": "crawl, searched and filtered",
     "meetings:working_together": "crawl (manager exact; analyst and board suppressed)",
     "people:team": "crawl, with errors",
+    "insight:by_name_list": "crawl (a lead navigation organisation, and one that is not)",
     "referrals:event_new": "crawl",
     "directory:detail": "crawl",
     "directory:new": "crawl, with errors",

@@ -23,7 +23,7 @@ from onestory.access.models import Organisation
 from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
-from onestory.consent.models import SharingDecision
+from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
@@ -626,3 +626,95 @@ def caseload_people_for_agenda(ctx: AccessContext) -> list[PersonView]:
     views = _views(ctx, people)
     _note_returned((v.id for v in views), action="meeting.agenda_choices")
     return views
+
+
+# --- The by-name list (SECURITY.md rule 4, identification before consent): navigators and
+# managers of the partnership's lead navigation organisations see the cohort's minimal
+# fields (name, age, domains, ED use, allocation) so someone can be allocated and
+# approached. Nothing else of the person is shown; allocation creates the relationship.
+
+BY_NAME_ROLES = frozenset({Role.NAVIGATOR, Role.MANAGER})
+
+
+def may_identify(ctx: AccessContext) -> bool:
+    """Whether this user's organisation is a lead navigation organisation of an agreement
+    in force today, and their role may use the by-name list."""
+    if ctx.role not in BY_NAME_ROLES:
+        return False
+    today = _today()
+    return (
+        DataSharingAgreement.objects.filter(
+            lead_navigation_organisations=ctx.organisation_id,
+            starts_on__lte=today,
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class ByNameRow:
+    person_id: int
+    name: str
+    age: int | None
+    domains: list[str]
+    ed_attendances: int
+    lead: str  # the lead worker and organisation, or "" when unallocated
+    allocated_here: bool
+
+    @property
+    def domain_labels(self) -> list[str]:
+        return [d.replace("_", " ").capitalize() for d in self.domains]
+
+
+def by_name_list(ctx: AccessContext, rows: list[dict[str, object]]) -> list[ByNameRow]:
+    """The cohort rows (from the engine) as this user may see them: minimal fields only."""
+    _require_context()
+    if not may_identify(ctx):
+        return []
+    ids = [int(str(r["person_id"])) for r in rows if r["smd"] == 1]
+    people = Person.objects.in_bulk(ids)
+    leads = {
+        a.person_id: a
+        for a in Allocation.objects.filter(
+            person_id__in=ids, kind=Allocation.Kind.LEAD, ended_on__isnull=True
+        ).select_related("worker", "organisation")
+    }
+    today = _today()
+    out = []
+    for row in rows:
+        pid = int(str(row["person_id"]))
+        person = people.get(pid)
+        if person is None or row["smd"] != 1:
+            continue
+        dob = person.date_of_birth
+        age = (
+            None
+            if dob is None
+            else today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+        )
+        lead = leads.get(pid)
+        out.append(
+            ByNameRow(
+                person_id=pid,
+                name=person.display_name,
+                age=age,
+                domains=[d for d in str(row["domains"]).split(";") if d],
+                ed_attendances=int(str(row["ed_attendances"])),
+                lead=f"{lead.worker}, {lead.organisation}" if lead else "",
+                allocated_here=bool(lead and lead.organisation_id == ctx.organisation_id),
+            )
+        )
+    _note_returned([r.person_id for r in out], action="by_name_list.view", basis="identification")
+    return out
+
+
+def person_for_allocation(ctx: AccessContext, person_id: int, cohort_ids: set[int]) -> Person:
+    """A person on the by-name list whom this user may allocate (identification basis)."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    if person is None or person_id not in cohort_ids or not may_identify(ctx):
+        record_denied(person_id, action="by_name_list.allocate")
+        raise PersonNotFound
+    _note_returned([person_id], action="by_name_list.allocate", basis="identification")
+    return person

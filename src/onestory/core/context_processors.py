@@ -17,6 +17,8 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     items: list[tuple[str, str]] = [("Home", reverse("home"))]
     if access.role in CASEWORK_ROLES:
         items.append(("My caseload", reverse("casework:my_caseload")))
+        if access.role in {Role.NAVIGATOR, Role.MANAGER}:
+            items.append(("By-name list", reverse("insight:by_name_list")))
         items.append(("My people", reverse("people:list")))
         items.append(("Referrals", reverse("referrals:inbox")))
         items.append(("Alerts", reverse("referrals:alerts")))

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from onestory.insight import views
+
+app_name = "insight"
+urlpatterns = [
+    path("by-name-list/", views.by_name_list, name="by_name_list"),
+]

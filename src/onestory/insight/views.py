@@ -1,0 +1,93 @@
+"""The by-name list: everyone in the SMD cohort, by name, so they can be allocated a
+navigator and approached (SECURITY.md rule 4, identification before consent)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from onestory.access import scope
+from onestory.access.context import AccessContext
+from onestory.access.decorators import roles
+from onestory.access.models import User
+from onestory.access.roles import Role
+from onestory.casework import selectors as casework
+from onestory.casework.services import CaseworkError, allocation_create
+from onestory.core.forms import GovukForm
+from onestory.insight.selectors import cohort_rows, current_rule
+from onestory_engine import feeds
+
+
+class ByNameFilter(GovukForm):
+    q = forms.CharField(label="Name", required=False, max_length=100)
+    show = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "Everyone"), ("unallocated", "Unallocated only"), ("mine", "Allocated here")],
+    )
+    domain = forms.ChoiceField(
+        label="Domain",
+        required=False,
+        choices=[("", "Any"), *((d, d.replace("_", " ").capitalize()) for d in feeds.DOMAINS)],
+    )
+
+
+def _access(request: HttpRequest) -> AccessContext:
+    access: AccessContext = request.access  # type: ignore[attr-defined]
+    return access
+
+
+@roles(Role.NAVIGATOR, Role.MANAGER)
+def by_name_list(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    rows = cohort_rows()
+    if request.method == "POST":
+        cohort_ids = {int(r["person_id"]) for r in rows if r["smd"] == 1}
+        person = scope.person_for_allocation(
+            access, int(request.POST.get("person") or 0), cohort_ids
+        )
+        worker_id = int(request.POST.get("worker") or access.user.pk)
+        worker = User.objects.filter(pk=worker_id).first() or access.user
+        try:
+            allocation_create(actor=access, person=person, worker=worker, kind="lead")
+        except CaseworkError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{person.display_name} allocated to {worker}. Next: meet them and record "
+                "what they agree to share.",
+            )
+        return redirect("insight:by_name_list")
+    listed = scope.by_name_list(access, rows)
+    form = ByNameFilter(request.GET or None)
+    if form.is_valid():
+        data = form.cleaned_data
+        words = (data["q"] or "").lower().split()
+        listed = [r for r in listed if all(w in r.name.lower() for w in words)]
+        if data["show"] == "unallocated":
+            listed = [r for r in listed if not r.lead]
+        elif data["show"] == "mine":
+            listed = [r for r in listed if r.allocated_here]
+        if data["domain"]:
+            listed = [r for r in listed if data["domain"] in r.domains]
+    listed.sort(key=lambda r: (bool(r.lead), -len(r.domains), -r.ed_attendances, r.name))
+    workers = (
+        casework.caseload_workers(access.organisation_id)
+        if access.role == Role.MANAGER
+        else [access.user]
+    )
+    return render(
+        request,
+        "insight/by_name_list.html",
+        {
+            "rows": listed,
+            "form": form,
+            "allowed": scope.may_identify(access),
+            "rule": current_rule(),
+            "workers": workers,
+            "unallocated": sum(1 for r in listed if not r.lead),
+        },
+    )
