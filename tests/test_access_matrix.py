@@ -779,6 +779,7 @@ CASES: dict[str, Case] = {
         "analyst",
         {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
     ),
+    "insight:dashboard": Case(lambda w: "/insight/", "manager", "navigator", MANAGER_PAGE),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

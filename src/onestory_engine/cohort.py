@@ -142,3 +142,113 @@ def cohort(
     ).to_arrow_table()
     con.close()
     return result
+
+
+# --- The by-name list month by month (DOMAIN.md, Built for Zero)
+
+ACTIVE: Final = "active"
+INFLOW_NEW: Final = "inflow_new"  # newly identified
+INFLOW_RETURNED: Final = "inflow_returned"  # back after leaving (housed, inactive, criteria)
+OUTFLOW_HOUSED: Final = "outflow_housed"  # housed, or support goal reached
+OUTFLOW_INACTIVE: Final = "outflow_inactive"  # moved away, institution > 90 days, died
+OUTFLOW_CRITERIA: Final = "outflow_criteria"  # no longer meets the cohort rule
+
+# Closure reasons (casework) and the outflow they make.
+CLOSURE_OUTFLOW: Final[dict[str, str]] = {
+    "housed": OUTFLOW_HOUSED,
+    "goal_reached": OUTFLOW_HOUSED,
+    "moved_away": OUTFLOW_INACTIVE,
+    "institution": OUTFLOW_INACTIVE,
+    "died": OUTFLOW_INACTIVE,
+}
+
+
+def month_ends(last: date, count: int) -> list[date]:
+    """The last day of each of ``count`` months ending with ``last``'s month."""
+    ends = []
+    first_of_next = add_months(last.replace(day=1), 1)
+    for back in range(count, 0, -1):
+        start = add_months(first_of_next, -back + 1)
+        ends.append(date.fromordinal(start.toordinal() - 1))
+    return ends
+
+
+def by_name_months(
+    events: pa.Table,
+    persons: pa.Table,
+    closures: Mapping[int, list[tuple[date, str]]],
+    *,
+    months: list[date],
+    rule: CohortRule,
+    mapping: Mapping[feeds.DomainKey, str | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Each person's status on the by-name list at each month end in ``months``:
+    ``{"month", "person_id", "status"}`` rows for people who are on the list, arrive or
+    leave that month. ``closures`` maps a person to their support closures (date, reason).
+    """
+    rows: list[dict[str, Any]] = []
+    ever: set[int] = set()
+    previous: set[int] = set()
+    # Housed or inactive people leave until something new happens after their closure.
+    gone: dict[int, date] = {}
+    dates: dict[int, list[date]] = {}
+    for person_id, day in zip(
+        events.column("person_id").to_pylist(), events.column("event_date").to_pylist(), strict=True
+    ):
+        dates.setdefault(int(person_id), []).append(day)
+    for index, month_end in enumerate(months):
+        month_rule = CohortRule(month_end, rule.months, rule.min_domains, rule.min_age)
+        table = cohort(events, persons, month_rule, mapping=mapping)
+        meets = {
+            int(p)
+            for p, s in zip(
+                table.column("person_id").to_pylist(), table.column("smd").to_pylist(), strict=True
+            )
+            if s == 1
+        }
+        month_start = add_months(month_end, -1)
+        closed_now: dict[int, str] = {}
+        for person_id, items in closures.items():
+            for closed_on, reason in items:
+                if month_start < closed_on <= month_end and reason in CLOSURE_OUTFLOW:
+                    closed_now[person_id] = CLOSURE_OUTFLOW[reason]
+        current: set[int] = set()
+        for person_id in sorted(meets | previous):
+            if person_id in previous:
+                if person_id in closed_now:
+                    status = closed_now[person_id]
+                    gone[person_id] = month_end
+                elif person_id not in meets:
+                    status = OUTFLOW_CRITERIA
+                else:
+                    status = ACTIVE
+                    current.add(person_id)
+            else:
+                if person_id in closed_now:
+                    continue  # closed before they were ever counted this month
+                left = gone.get(person_id)
+                if left is not None and not any(
+                    left < d <= month_end for d in dates.get(person_id, [])
+                ):
+                    continue  # still housed or inactive: nothing new has happened
+                status = INFLOW_RETURNED if person_id in ever else INFLOW_NEW
+                if index == 0:
+                    status = ACTIVE  # the list's first month: everyone is simply on it
+                current.add(person_id)
+                gone.pop(person_id, None)
+            rows.append({"month": month_end, "person_id": person_id, "status": status})
+        ever |= current
+        previous = current
+    return rows
+
+
+def functional_zero(active: int, monthly_outflows: list[int]) -> bool:
+    """Fewer people active than routinely leave in a month (the median monthly outflow over
+    the last six months)."""
+    recent = monthly_outflows[-6:]
+    if not recent:
+        return False
+    ordered = sorted(recent)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return active < median

@@ -491,6 +491,7 @@ COVERAGE: dict[str, str] = {
     "meetings:working_together": "crawl (manager exact; analyst and board suppressed)",
     "people:team": "crawl, with errors",
     "insight:by_name_list": "crawl (a lead navigation organisation, and one that is not)",
+    "insight:dashboard": "crawl (manager exact; analyst and board suppressed)",
     "referrals:event_new": "crawl",
     "directory:detail": "crawl",
     "directory:new": "crawl, with errors",

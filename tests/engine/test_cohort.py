@@ -116,3 +116,30 @@ def test_settings_change_the_rule_and_everyone_gets_a_row() -> None:
         )
     )
     assert out[1]["domains"] == "mental_health"
+
+
+def test_the_by_name_list_month_by_month() -> None:
+    from onestory_engine.cohort import by_name_months, functional_zero, month_ends
+
+    months = month_ends(date(2025, 6, 15), 6)
+    assert months[0] == date(2025, 1, 31) and months[-1] == date(2025, 6, 30)
+    events: list[tuple[Any, ...]] = []
+    events += [(1, k, t, r, date(2025, 1, 5), None) for k, t, r in THREE]  # on from January
+    events += [(2, k, t, r, date(2025, 2, 10), None) for k, t, r in THREE]  # new in February
+    events += [(3, k, t, r, date(2024, 2, 10), None) for k, t, r in THREE]  # ages out in Feb
+    events += [(1, "police", "arrest", None, date(2025, 5, 20), None)]  # back in May
+    persons = _persons([(1, None), (2, None), (3, None)])
+    closures = {1: [(date(2025, 3, 12), "housed")]}
+    rows = by_name_months(
+        _events(events), persons, closures, months=months, rule=CohortRule(months[-1])
+    )
+    status = {(r["person_id"], r["month"].month): r["status"] for r in rows}
+    assert status[(1, 1)] == "active" and status[(3, 1)] == "active"
+    assert status[(2, 2)] == "inflow_new"
+    assert status[(3, 2)] == "outflow_criteria"
+    assert status[(1, 3)] == "outflow_housed"
+    assert (1, 4) not in status  # housed: off the list until something new happens
+    assert status[(1, 5)] == "inflow_returned"
+    assert status[(2, 6)] == "active"
+    assert functional_zero(1, [2, 3, 1, 2, 2, 3])
+    assert not functional_zero(5, [2, 3, 1, 2, 2, 3])

@@ -5,4 +5,5 @@ from onestory.insight import views
 app_name = "insight"
 urlpatterns = [
     path("by-name-list/", views.by_name_list, name="by_name_list"),
+    path("insight/", views.dashboard, name="dashboard"),
 ]

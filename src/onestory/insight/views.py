@@ -15,7 +15,9 @@ from onestory.access.models import User
 from onestory.access.roles import Role
 from onestory.casework import selectors as casework
 from onestory.casework.services import CaseworkError, allocation_create
+from onestory.core.disclosure import Rule
 from onestory.core.forms import GovukForm
+from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows, current_rule
 from onestory_engine import feeds
 
@@ -91,3 +93,17 @@ def by_name_list(request: HttpRequest) -> HttpResponse:
             "unallocated": sum(1 for r in listed if not r.lead),
         },
     )
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The cohort, the by-name list's flows month by month, and how domains overlap.
+    Aggregates only; small numbers suppressed for analysts and board members."""
+    access = _access(request)
+    suppressed = access.role in {Role.ANALYST, Role.BOARD_MEMBER}
+    figures = insight.build(rule=Rule.from_settings() if suppressed else None)
+    chart = insight.bar_chart(
+        [(f"{m.month:%b}", m.on_list) for m in figures.months],
+        title="People on the by-name list at each month end",
+    )
+    return render(request, "insight/dashboard.html", {"d": figures, "chart": chart})

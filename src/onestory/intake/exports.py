@@ -50,6 +50,13 @@ def links_write(path: Path, *, actor: Actor) -> int:
 
 def cohort_table(*, rule: cohort.CohortRule) -> Any:
     """The SMD cohort of the person index as it stands (pending review pairs unmerged)."""
+    events, persons = cohort_inputs()
+    return cohort.cohort(events, persons, rule)
+
+
+def cohort_inputs() -> tuple[Any, Any]:
+    """The engine's inputs: every linked feed event, and every person with their date of
+    birth (pending review pairs are not merged)."""
     records = (
         SourceRecord.objects.filter(person__isnull=False)
         .exclude(event_type="")
@@ -83,7 +90,7 @@ def cohort_table(*, rule: cohort.CohortRule) -> Any:
             "date_of_birth": pa.array([d for _, d in people], pa.date32()),
         }
     )
-    return cohort.cohort(events, persons, rule)
+    return events, persons
 
 
 def cohort_write(path: Path, *, actor: Actor, rule: cohort.CohortRule) -> tuple[int, int]:
