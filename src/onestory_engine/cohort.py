@@ -164,12 +164,15 @@ CLOSURE_OUTFLOW: Final[dict[str, str]] = {
 
 
 def month_ends(last: date, count: int) -> list[date]:
-    """The last day of each of ``count`` months ending with ``last``'s month."""
+    """The last day of each of ``count`` months ending with ``last``'s month (``last``
+    itself for that month, which is still in progress)."""
     ends = []
     first_of_next = add_months(last.replace(day=1), 1)
     for back in range(count, 0, -1):
         start = add_months(first_of_next, -back + 1)
         ends.append(date.fromordinal(start.toordinal() - 1))
+    # The month in progress is counted as it stands today.
+    ends[-1] = min(ends[-1], last)
     return ends
 
 

@@ -121,8 +121,9 @@ def test_settings_change_the_rule_and_everyone_gets_a_row() -> None:
 def test_the_by_name_list_month_by_month() -> None:
     from onestory_engine.cohort import by_name_months, functional_zero, month_ends
 
-    months = month_ends(date(2025, 6, 15), 6)
+    months = month_ends(date(2025, 6, 30), 6)
     assert months[0] == date(2025, 1, 31) and months[-1] == date(2025, 6, 30)
+    assert month_ends(date(2025, 6, 15), 2) == [date(2025, 5, 31), date(2025, 6, 15)]
     events: list[tuple[Any, ...]] = []
     events += [(1, k, t, r, date(2025, 1, 5), None) for k, t, r in THREE]  # on from January
     events += [(2, k, t, r, date(2025, 2, 10), None) for k, t, r in THREE]  # new in February
