@@ -780,6 +780,9 @@ CASES: dict[str, Case] = {
         {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
     ),
     "insight:dashboard": Case(lambda w: "/insight/", "manager", "navigator", MANAGER_PAGE),
+    "insight:board_report": Case(
+        lambda w: "/insight/board-report.pdf", "manager", "navigator", MANAGER_PAGE
+    ),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

@@ -231,6 +231,25 @@ def export_cohort(
     err.print(f"wrote {rows} people ({smd} in the SMD cohort) to {file}", highlight=False)
 
 
+@export_app.command("board-report")
+def export_board_report(
+    file: Annotated[Path, typer.Argument(help="File to write: .pdf or .xlsx.")],
+) -> None:
+    """The quarterly board report (small numbers suppressed) as PDF or xlsx."""
+    _django()
+    _migrate()
+    from onestory.audit.services import audited_command
+    from onestory.insight.report import board_pdf, board_xlsx
+
+    suffix = file.suffix.lower()
+    if suffix not in {".pdf", ".xlsx"}:
+        err.print("the board report is written as .pdf or .xlsx", highlight=False)
+        raise typer.Exit(2)
+    with audited_command("export board-report"):
+        file.write_bytes(board_pdf() if suffix == ".pdf" else board_xlsx())
+    err.print(f"wrote the board report to {file}", highlight=False)
+
+
 @audit_app.command("verify")
 def audit_verify_cmd() -> None:
     """Check the audit trail's hash chain: exit 0 printing ok events=N, else exit 1."""

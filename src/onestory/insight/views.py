@@ -13,11 +13,13 @@ from onestory.access.context import AccessContext
 from onestory.access.decorators import roles
 from onestory.access.models import User
 from onestory.access.roles import Role
+from onestory.audit import services as audit
 from onestory.casework import selectors as casework
 from onestory.casework.services import CaseworkError, allocation_create
 from onestory.core.disclosure import Rule
 from onestory.core.forms import GovukForm
 from onestory.insight import dashboard as insight
+from onestory.insight import report
 from onestory.insight.selectors import cohort_rows, current_rule
 from onestory_engine import feeds
 
@@ -107,3 +109,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         title="People on the by-name list at each month end",
     )
     return render(request, "insight/dashboard.html", {"d": figures, "chart": chart})
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def board_report(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The quarterly board report as PDF or xlsx (always with small numbers suppressed)."""
+    access = _access(request)
+    if fmt not in {"pdf", "xlsx"}:
+        return render(request, "404.html", status=404)
+    if fmt == "pdf":
+        body, kind = report.board_pdf(), "application/pdf"
+    else:
+        body = report.board_xlsx()
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit.record(actor=access.actor, action=f"report.board.{fmt}")
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="onestory-board-report.{fmt}"'
+    return response
