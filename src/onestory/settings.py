@@ -262,6 +262,10 @@ ONESTORY: dict[str, Any] = {
     "COHORT_MIN_DOMAINS": int(os.environ.get("ONESTORY_COHORT_MIN_DOMAINS", "3")),
     "COHORT_MONTHS": int(os.environ.get("ONESTORY_COHORT_MONTHS", "12")),
     "COHORT_MIN_AGE": int(os.environ.get("ONESTORY_COHORT_MIN_AGE", "18")),
+    # High intensity use of ED (DOMAIN.md): NHS England and British Red Cross thresholds.
+    "HIU_NHS_MONTH_OVER": int(os.environ.get("ONESTORY_HIU_NHS_MONTH_OVER", "5")),
+    "HIU_NHS_YEAR_OVER": int(os.environ.get("ONESTORY_HIU_NHS_YEAR_OVER", "20")),
+    "HIU_BRC_YEAR_AT_LEAST": int(os.environ.get("ONESTORY_HIU_BRC_YEAR_AT_LEAST", "5")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

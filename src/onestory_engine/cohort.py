@@ -255,3 +255,60 @@ def functional_zero(active: int, monthly_outflows: list[int]) -> bool:
     middle = len(ordered) // 2
     median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
     return active < median
+
+
+# --- High intensity use of emergency departments (DOMAIN.md): both definitions, settings.
+
+
+@dataclass(frozen=True)
+class HighIntensityRule:
+    nhs_month_over: int = 5  # NHS England: more than 5 attendances in a calendar month
+    nhs_year_over: int = 20  # ... or more than 20 in the rolling 12 months
+    brc_year_at_least: int = 5  # British Red Cross: 5 or more in the rolling 12 months
+
+
+def high_intensity(
+    events: pa.Table, persons: pa.Table, rule: CohortRule, hiu: HighIntensityRule | None = None
+) -> pa.Table:
+    """Per adult person (or unknown age): ED attendances in the window, the most in one
+    calendar month, and whether they meet the NHS England and British Red Cross
+    definitions of high intensity use."""
+    hiu = hiu or HighIntensityRule()
+    con = duckdb.connect()
+    con.register("events", events)
+    con.register("persons", persons)
+    table = con.sql(
+        """
+        WITH ed AS (
+            SELECT person_id, date_trunc('month', event_date) AS month
+            FROM events
+            WHERE kind = 'ed' AND event_type = 'attendance'
+              AND event_date > $start AND event_date <= $as_of
+        ), monthly AS (
+            SELECT person_id, month, count(*) AS n FROM ed GROUP BY person_id, month
+        ), per_person AS (
+            SELECT person_id, sum(n)::INTEGER AS year_total, max(n)::INTEGER AS month_max
+            FROM monthly GROUP BY person_id
+        )
+        SELECT p.person_id,
+               coalesce(h.year_total, 0) AS ed_12_months,
+               coalesce(h.month_max, 0) AS ed_most_in_a_month,
+               (coalesce(h.month_max, 0) > $nhs_month OR coalesce(h.year_total, 0) > $nhs_year)
+                   AS hiu_nhs,
+               coalesce(h.year_total, 0) >= $brc_year AS hiu_brc
+        FROM persons p
+        LEFT JOIN per_person h ON h.person_id = p.person_id
+        WHERE p.date_of_birth IS NULL OR p.date_of_birth <= $born_by
+        ORDER BY p.person_id
+        """,
+        params={
+            "start": rule.window_start,
+            "as_of": rule.as_of,
+            "born_by": rule.born_on_or_before,
+            "nhs_month": hiu.nhs_month_over,
+            "nhs_year": hiu.nhs_year_over,
+            "brc_year": hiu.brc_year_at_least,
+        },
+    ).to_arrow_table()
+    con.close()
+    return table

@@ -144,3 +144,22 @@ def test_the_by_name_list_month_by_month() -> None:
     assert status[(2, 6)] == "active"
     assert functional_zero(1, [2, 3, 1, 2, 2, 3])
     assert not functional_zero(5, [2, 3, 1, 2, 2, 3])
+
+
+def test_high_intensity_use_under_both_definitions() -> None:
+    from onestory_engine.cohort import high_intensity
+
+    events: list[tuple[Any, ...]] = []
+    events += [(1, "ed", "attendance", None, date(2025, 3, d), None) for d in range(1, 7)]
+    events += [(2, "ed", "attendance", None, date(2025, m, 1), None) for m in range(1, 6)]
+    events += [(3, "ed", "attendance", None, date(2025, 1 + m % 6, 1 + m), None) for m in range(21)]
+    events += [(4, "ed", "attendance", None, date(2025, 3, d), None) for d in range(1, 9)]
+    persons = _persons([(1, None), (2, None), (3, None), (4, date(2010, 1, 1))])
+    out = {
+        r["person_id"]: r
+        for r in high_intensity(_events(events), persons, CohortRule(AS_OF)).to_pylist()
+    }
+    assert (out[1]["hiu_nhs"], out[1]["hiu_brc"], out[1]["ed_most_in_a_month"]) == (True, True, 6)
+    assert (out[2]["hiu_nhs"], out[2]["hiu_brc"]) == (False, True)
+    assert out[3]["ed_12_months"] == 21 and out[3]["hiu_nhs"]
+    assert 4 not in out  # a child

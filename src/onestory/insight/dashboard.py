@@ -11,6 +11,8 @@ from datetime import date
 from itertools import combinations
 from typing import Any
 
+from django.conf import settings
+
 from onestory.casework.models import Allocation, Closure
 from onestory.core.disclosure import Rule
 from onestory.insight.selectors import current_rule
@@ -46,6 +48,8 @@ class Dashboard:
     overlaps: list[Overlap]
     functional_zero: bool
     suppressed: bool
+    hiu_nhs: int | None = None  # adults meeting NHS England's high intensity use definition
+    hiu_brc: int | None = None  # adults meeting the British Red Cross definition
 
 
 def secondary(cells: list[int | None], raw: list[int]) -> list[int | None]:
@@ -104,6 +108,18 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     def count(n: int) -> int | None:
         return n if rule is None else rule.count(n)
 
+    cfg: dict[str, Any] = settings.ONESTORY
+    hiu = engine.high_intensity(
+        events,
+        persons,
+        cohort_rule,
+        engine.HighIntensityRule(
+            int(cfg["HIU_NHS_MONTH_OVER"]),
+            int(cfg["HIU_NHS_YEAR_OVER"]),
+            int(cfg["HIU_BRC_YEAR_AT_LEAST"]),
+        ),
+    ).to_pylist()
+
     overlap_cells = [count(n) for n in raw_overlap]
     if rule is not None:
         overlap_cells = secondary(overlap_cells, raw_overlap)
@@ -119,6 +135,8 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
         ],
         functional_zero=zero,
         suppressed=rule is not None,
+        hiu_nhs=count(sum(1 for r in hiu if r["hiu_nhs"])),
+        hiu_brc=count(sum(1 for r in hiu if r["hiu_brc"])),
     )
 
 

@@ -131,6 +131,8 @@ def board_xlsx() -> bytes:
     sheet.append(["In the SMD cohort", _shown(figures.cohort)])
     sheet.append(["Without a navigator", _shown(figures.unallocated)])
     sheet.append(["Functional zero", "Reached" if figures.functional_zero else "Not yet"])
+    sheet.append(["High intensity use of A&E (NHS England)", _shown(figures.hiu_nhs)])
+    sheet.append(["High intensity use of A&E (British Red Cross)", _shown(figures.hiu_brc)])
     months = book.create_sheet("By-name list")
     months.append(["Month", "On the list", "Arrived", "Left"])
     for m in figures.months:
