@@ -184,10 +184,12 @@ def by_name_months(
     months: list[date],
     rule: CohortRule,
     mapping: Mapping[feeds.DomainKey, str | None] | None = None,
+    spark: Any = None,
 ) -> list[dict[str, Any]]:
     """Each person's status on the by-name list at each month end in ``months``:
     ``{"month", "person_id", "status"}`` rows for people who are on the list, arrive or
     leave that month. ``closures`` maps a person to their support closures (date, reason).
+    With ``spark`` (a session) each month's cohort is computed on Spark.
     """
     rows: list[dict[str, Any]] = []
     ever: set[int] = set()
@@ -201,7 +203,10 @@ def by_name_months(
         dates.setdefault(int(person_id), []).append(day)
     for index, month_end in enumerate(months):
         month_rule = CohortRule(month_end, rule.months, rule.min_domains, rule.min_age)
-        table = cohort(events, persons, month_rule, mapping=mapping)
+        if spark is None:
+            table = cohort(events, persons, month_rule, mapping=mapping)
+        else:
+            table = cohort_spark(events, persons, month_rule, spark=spark, mapping=mapping)
         meets = {
             int(p)
             for p, s in zip(
@@ -312,3 +317,73 @@ def high_intensity(
     ).to_arrow_table()
     con.close()
     return table
+
+
+# --- The same cohort on Spark (for partnerships whose index outgrows one machine).
+
+_SPARK_COHORT: Final = """
+WITH windowed AS (
+    SELECT e.person_id, e.kind, e.event_type, d.domain
+    FROM {events} e
+    LEFT JOIN {domain_map} d
+      ON d.kind <=> e.kind AND d.event_type <=> e.event_type
+     AND d.role <=> e.role AND d.reason_category <=> e.reason_category
+    WHERE e.event_date > DATE '{start}' AND e.event_date <= DATE '{as_of}'
+), per_person AS (
+    SELECT person_id,
+           array_sort(collect_set(domain)) AS domains,
+           count_if(kind = 'ed' AND event_type = 'attendance') AS ed
+    FROM windowed
+    GROUP BY person_id
+)
+SELECT p.person_id,
+       CASE WHEN w.domains IS NULL THEN '' ELSE array_join(w.domains, ';') END AS domains,
+       CAST(CASE WHEN w.domains IS NULL THEN 0 ELSE size(w.domains) END AS INT) AS n_domains,
+       CAST(CASE WHEN (CASE WHEN w.domains IS NULL THEN 0 ELSE size(w.domains) END)
+                      >= {min_domains}
+                 AND (p.date_of_birth IS NULL OR p.date_of_birth <= DATE '{born_by}')
+            THEN 1 ELSE 0 END AS INT) AS smd,
+       CAST(coalesce(w.ed, 0) AS INT) AS ed_attendances
+FROM {persons} p
+LEFT JOIN per_person w ON w.person_id = p.person_id
+ORDER BY p.person_id
+"""
+
+
+def cohort_spark(
+    events: pa.Table,
+    persons: pa.Table,
+    rule: CohortRule,
+    *,
+    spark: Any,
+    mapping: Mapping[feeds.DomainKey, str | None] | None = None,
+    ed_reason_domains: Mapping[str, str] | None = None,
+) -> pa.Table:
+    """:func:`cohort` computed by a Spark session (same rows, same order, same types)."""
+    names = {}
+    for key, table in (
+        ("events", events),
+        ("persons", persons),
+        ("domain_map", _domain_table(events, mapping, ed_reason_domains)),
+    ):
+        names[key] = f"onestory_cohort_{key}"
+        spark.createDataFrame(table).createOrReplaceTempView(names[key])
+    sql = _SPARK_COHORT.format(
+        **names,
+        start=rule.window_start.isoformat(),
+        as_of=rule.as_of.isoformat(),
+        born_by=rule.born_on_or_before.isoformat(),
+        min_domains=int(rule.min_domains),
+    )
+    result: pa.Table = spark.sql(sql).toArrow()
+    return result.cast(
+        pa.schema(
+            [
+                ("person_id", events.schema.field("person_id").type),
+                ("domains", pa.string()),
+                ("n_domains", pa.int32()),
+                ("smd", pa.int32()),
+                ("ed_attendances", pa.int32()),
+            ]
+        )
+    )
