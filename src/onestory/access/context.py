@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 from onestory.access.models import Membership, Organisation, User
 from onestory.access.roles import Role
 from onestory.audit.services import Actor
@@ -43,3 +45,9 @@ def actor_for(user: User | None, membership: Membership | None) -> Actor:
         organisation_id=membership.organisation_id,
         organisation=membership.organisation.name,
     )
+
+
+def request_access(request: HttpRequest) -> AccessContext:
+    """The acting user's context, set on every signed-in request by the middleware."""
+    access: AccessContext = request.access  # type: ignore[attr-defined]
+    return access

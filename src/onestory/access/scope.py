@@ -97,19 +97,26 @@ def _require_context() -> None:
         raise NoAuditContext("person data requested outside an audited request or command")
 
 
-def current_relationships(organisation_id: int) -> QuerySet[Relationship]:
+def relationships_in_force() -> QuerySet[Relationship]:
     """Relationships in force today. ``ended_on`` is the day a relationship ended: from that
     day on it gives no access (closing a referral or support takes effect at once)."""
     today = _today()
-    return Relationship.objects.filter(
-        organisation_id=organisation_id, started_on__lte=today
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+    return Relationship.objects.filter(started_on__lte=today).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=today)
+    )
+
+
+def current_relationships(organisation_id: int) -> QuerySet[Relationship]:
+    return relationships_in_force().filter(organisation_id=organisation_id)
+
+
+def sharing_in_force() -> QuerySet[SharingDecision]:
+    """Sharing decisions neither withdrawn nor past their review date (rule 4)."""
+    return SharingDecision.objects.filter(withdrawn_at__isnull=True, review_on__gte=_today())
 
 
 def active_sharing(organisation_id: int) -> QuerySet[SharingDecision]:
-    return SharingDecision.objects.filter(
-        organisation_id=organisation_id, withdrawn_at__isnull=True, review_on__gte=_today()
-    )
+    return sharing_in_force().filter(organisation_id=organisation_id)
 
 
 def _shared_categories(organisation_id: int, person_ids: list[int]) -> dict[int, set[Category]]:
@@ -244,11 +251,8 @@ def timeline(
 
 def team(ctx: AccessContext, view: PersonView) -> list[Relationship]:
     """The team around the person: organisations with a current relationship."""
-    today = _today()
     return list(
-        Relationship.objects.filter(person_id=view.id, started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-        .select_related("organisation", "worker")
+        relationships_in_force().filter(person_id=view.id).select_related("organisation", "worker")
     )
 
 
@@ -363,16 +367,6 @@ def caseload(ctx: AccessContext) -> list[PersonView]:
     views = _views(ctx, people)
     _note_returned((v.id for v in views), action="caseload.list")
     return views
-
-
-def team_for_plan(view: PersonView) -> list[Relationship]:
-    """Current relationships of the person (the organisations a plan step can go to)."""
-    today = _today()
-    return list(
-        Relationship.objects.filter(person_id=view.id, started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-        .select_related("organisation")
-    )
 
 
 @dataclass(frozen=True)
@@ -520,10 +514,7 @@ def alerts(ctx: AccessContext) -> list[tuple[Alert, PersonView]]:
 
 def sharing_organisations(view: PersonView) -> list[Organisation]:
     """Organisations the person has a current sharing decision with (referral targets)."""
-    today = _today()
-    ids = SharingDecision.objects.filter(
-        person_id=view.id, withdrawn_at__isnull=True, review_on__gte=today
-    ).values("organisation_id")
+    ids = sharing_in_force().filter(person_id=view.id).values("organisation_id")
     return list(Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name"))
 
 

@@ -210,9 +210,9 @@ def spends(view: PersonView) -> list[Spend] | None:
     )
 
 
-def team_organisations(view: PersonView) -> list[Organisation]:
+def team_organisations(ctx: AccessContext, view: PersonView) -> list[Organisation]:
     """Organisations with a current relationship: the ones a step can be given to."""
-    return sorted({r.organisation for r in scope.team_for_plan(view)}, key=lambda o: o.name)
+    return sorted({r.organisation for r in scope.team(ctx, view)}, key=lambda o: o.name)
 
 
 def caseload_workers(organisation_id: int) -> list[User]:

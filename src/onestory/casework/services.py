@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from onestory.access import policy
@@ -78,12 +78,9 @@ def caseload_size(worker: User, organisation_id: int) -> int:
 def _caseload_relationship(
     person: Person, organisation: Organisation, worker: User
 ) -> Relationship:
-    today = timezone.localdate()
     relationship = (
-        Relationship.objects.filter(
-            person=person, organisation=organisation, kind=Relationship.Kind.CASELOAD
-        )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        current_relationships(organisation.pk)
+        .filter(person=person, kind=Relationship.Kind.CASELOAD)
         .first()
     )
     if relationship is None:
@@ -92,7 +89,7 @@ def _caseload_relationship(
             organisation=organisation,
             kind=Relationship.Kind.CASELOAD,
             worker=worker,
-            started_on=today,
+            started_on=timezone.localdate(),
         )
     return relationship
 

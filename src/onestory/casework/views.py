@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from onestory.access import policy, scope
-from onestory.access.context import AccessContext
+from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import CASEWORK_ROLES, Role
 from onestory.access.scope import PersonView
@@ -25,11 +25,6 @@ from onestory.casework.services import CaseworkError
 CASEWORK = tuple(CASEWORK_ROLES)
 RECORDING = (Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER)
 ViewFn = Callable[..., HttpResponse]
-
-
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -43,7 +38,7 @@ def person_page(action: str) -> Callable[[ViewFn], ViewFn]:
     def wrap(fn: ViewFn) -> ViewFn:
         @wraps(fn)
         def inner(request: HttpRequest, person_id: int, **kwargs: Any) -> HttpResponse:
-            access = _access(request)
+            access = request_access(request)
             try:
                 view = scope.person_get(access, person_id, action=action)
             except scope.PersonMoved as moved:
@@ -77,7 +72,7 @@ def _bool(value: str) -> bool:
 
 @roles(*CASEWORK)
 def my_caseload(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     rows = selectors.my_caseload(access)
     cap = services.setting("CASELOAD_CAP")
     actions = [
@@ -101,7 +96,7 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
 @roles(Role.MANAGER)
 def team_caseloads(request: HttpRequest) -> HttpResponse:
     """A manager's view of every worker's caseload size against the cap (no person data)."""
-    access = _access(request)
+    access = request_access(request)
     workers = selectors.caseload_workers(access.organisation_id)
     cap = services.setting("CASELOAD_CAP")
     sizes = []
@@ -113,7 +108,7 @@ def team_caseloads(request: HttpRequest) -> HttpResponse:
 
 @roles(Role.NAVIGATOR, Role.MANAGER)
 def person_add(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     form = forms.PersonAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -299,7 +294,7 @@ def goal(
     item = selectors.goal_get(view, goal_id)
     if item is None:
         return render(request, "404.html", status=404)
-    team = selectors.team_organisations(view)
+    team = selectors.team_organisations(access, view)
     step_form = forms.StepForm(None, organisations=team, prefix="step")
     progress_form = forms.ProgressForm(None, prefix="progress")
     status_form = forms.GoalStatusForm(
@@ -541,13 +536,13 @@ def safeguarding_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "casework/safeguarding_list.html",
-        {"concerns": scope.safeguarding_received(_access(request))},
+        {"concerns": scope.safeguarding_received(request_access(request))},
     )
 
 
 @roles(*CASEWORK)
 def safeguarding_concern(request: HttpRequest, concern_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     item = scope.safeguarding_concern_get(access, concern_id)
     concern = item.concern
     receiving = concern.sent_to_id == access.organisation_id
@@ -591,12 +586,14 @@ def safeguarding_concern(request: HttpRequest, concern_id: int) -> HttpResponse:
 
 @roles(Role.MANAGER)
 def deaths(request: HttpRequest) -> HttpResponse:
-    return render(request, "casework/deaths.html", {"deaths": scope.deaths(_access(request))})
+    return render(
+        request, "casework/deaths.html", {"deaths": scope.deaths(request_access(request))}
+    )
 
 
 @roles(Role.MANAGER)
 def death(request: HttpRequest, death_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     item = scope.death_get(access, death_id).death
     form = forms.DeathReviewForm(
         request.POST or None,
@@ -664,7 +661,7 @@ def spends(request: HttpRequest, access: AccessContext, view: PersonView) -> Htt
 @roles(Role.MANAGER)
 def budgets(request: HttpRequest) -> HttpResponse:
     """Budgets per worker and the spend report: totals only, no person data."""
-    access = _access(request)
+    access = request_access(request)
     workers = selectors.caseload_workers(access.organisation_id)
     form = forms.BudgetForm(request.POST or None, workers=workers)
     if request.method == "POST" and form.is_valid():
@@ -697,7 +694,7 @@ def budgets(request: HttpRequest) -> HttpResponse:
 
 @roles(Role.MANAGER)
 def migrate(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     form = forms.MigrationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -713,7 +710,7 @@ def migrate(request: HttpRequest) -> HttpResponse:
 
 @roles(Role.MANAGER)
 def migration(request: HttpRequest, run_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     run = selectors.migration_run_get(access.organisation_id, run_id)
     if run is None:
         return render(request, "404.html", status=404)

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from onestory.access import scope
-from onestory.access.context import AccessContext
+from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.policy import RECORDING_ROLES
 from onestory.consent.forms import SharingDecisionForm, WithdrawForm
@@ -16,14 +16,9 @@ from onestory.consent.services import SharingError, sharing_record, sharing_with
 RECORDERS = tuple(RECORDING_ROLES)
 
 
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
-
-
 @roles(*RECORDERS)
 def sharing(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     person = scope.person_for_sharing(access, person_id)
     decisions = scope.sharing_decisions(access, person)
     return render(request, "consent/sharing.html", {"person": person, "decisions": decisions})
@@ -31,7 +26,7 @@ def sharing(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @roles(*RECORDERS)
 def sharing_new(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     person = scope.person_for_sharing(access, person_id)
     form = SharingDecisionForm(
         request.POST or None, initial={"organisations": [access.organisation_id]}
@@ -58,7 +53,7 @@ def sharing_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @roles(*RECORDERS)
 def sharing_withdraw_view(request: HttpRequest, person_id: int, decision_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     person = scope.person_for_sharing(access, person_id)
     decision = next(
         (d for d in scope.sharing_decisions(access, person) if d.pk == decision_id), None

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from onestory.access.context import AccessContext
+from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.models import Service
 from onestory.access.roles import CASEWORK_ROLES, Role
@@ -17,11 +17,6 @@ from onestory.directory.forms import DirectorySearchForm, ServiceEntryForm
 from onestory.directory.services import DirectoryError, service_save
 
 READERS = (*CASEWORK_ROLES, Role.DATA_MANAGER, Role.PRIVACY_OFFICER)
-
-
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
 
 
 @roles(*READERS)
@@ -43,7 +38,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         for need in data["needs"]:
             services = services.filter(**{need: True})
     rows = list(services.select_related("organisation").order_by("organisation__name", "name"))
-    access = _access(request)
+    access = request_access(request)
     return render(
         request,
         "directory/list.html",
@@ -54,7 +49,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 @roles(*READERS)
 def service_detail(request: HttpRequest, service_id: int) -> HttpResponse:
     service = get_object_or_404(Service.objects.select_related("organisation"), pk=service_id)
-    access = _access(request)
+    access = request_access(request)
     can_edit = access.role == Role.MANAGER and service.organisation_id == access.organisation_id
     return render(
         request,
@@ -65,7 +60,7 @@ def service_detail(request: HttpRequest, service_id: int) -> HttpResponse:
 
 @roles(Role.MANAGER)
 def service_edit(request: HttpRequest, service_id: int | None = None) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     if service_id is None:
         service = Service(organisation=access.organisation)
     else:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from onestory.access import scope
-from onestory.access.context import AccessContext
+from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.models import User
 from onestory.access.roles import Role
@@ -38,14 +38,9 @@ class ByNameFilter(GovukForm):
     )
 
 
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
-
-
 @roles(Role.NAVIGATOR, Role.MANAGER)
 def by_name_list(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     rows = cohort_rows()
     if request.method == "POST":
         cohort_ids = {int(r["person_id"]) for r in rows if r["smd"] == 1}
@@ -101,7 +96,7 @@ def by_name_list(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The cohort, the by-name list's flows month by month, and how domains overlap.
     Aggregates only; small numbers suppressed for analysts and board members."""
-    access = _access(request)
+    access = request_access(request)
     suppressed = access.role in {Role.ANALYST, Role.BOARD_MEMBER}
     figures = insight.build(rule=Rule.from_settings() if suppressed else None)
     chart = insight.bar_chart(
@@ -114,7 +109,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
 def board_report(request: HttpRequest, fmt: str) -> HttpResponse:
     """The quarterly board report as PDF or xlsx (always with small numbers suppressed)."""
-    access = _access(request)
+    access = request_access(request)
     if fmt not in {"pdf", "xlsx"}:
         return render(request, "404.html", status=404)
     if fmt == "pdf":

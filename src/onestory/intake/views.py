@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from onestory.access import scope
-from onestory.access.context import AccessContext
+from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import Role
 from onestory.core.exports import safe_cell
@@ -31,11 +31,6 @@ from onestory_engine.intake import FeedRefused
 data_manager = roles(Role.DATA_MANAGER)
 
 
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
-
-
 def _own_run(access: AccessContext, import_id: int) -> ImportRun:
     run = (
         ImportRun.objects.select_related("source", "imported_by")
@@ -49,7 +44,7 @@ def _own_run(access: AccessContext, import_id: int) -> ImportRun:
 
 @data_manager
 def imports(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload: UploadedFile[bytes] = form.cleaned_data["file"]
@@ -82,14 +77,14 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 @data_manager
 def report(request: HttpRequest, import_id: int) -> HttpResponse:
-    run = _own_run(_access(request), import_id)
+    run = _own_run(request_access(request), import_id)
     rows = list(run.quarantine.all()[:500])
     return render(request, "intake/report.html", {"run": run, "rows": rows})
 
 
 @data_manager
 def quarantine_csv(request: HttpRequest, import_id: int) -> HttpResponse:
-    run = _own_run(_access(request), import_id)
+    run = _own_run(request_access(request), import_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-quarantine.csv"'
     writer = csv.writer(response)
@@ -105,7 +100,7 @@ def quarantine_csv(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @data_manager
 def review_list(request: HttpRequest) -> HttpResponse:
-    pairs = scope.review_queue(_access(request))
+    pairs = scope.review_queue(request_access(request))
     return render(request, "intake/review_list.html", {"pairs": pairs})
 
 
@@ -119,7 +114,7 @@ IDENTITY_FIELDS = [
 
 @data_manager
 def review_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     pair = scope.review_pair_get(access, pair_id)
     if request.method == "POST":
         decision = request.POST.get("decision")
@@ -164,7 +159,7 @@ def review_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
 
 @data_manager
 def identity(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     view = scope.identity_get(access, person_id)
     if view.person.pk != person_id:
         return redirect("intake:identity", person_id=view.person.pk)

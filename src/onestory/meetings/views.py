@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from onestory.access import policy, scope
-from onestory.access.context import AccessContext
+from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.models import Membership, User
 from onestory.access.roles import CASEWORK_ROLES, Role
@@ -22,11 +22,6 @@ CASEWORK = tuple(CASEWORK_ROLES)
 RUNNING = (Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER)
 
 
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
-
-
 def _caseworkers() -> list[User]:
     ids = Membership.objects.filter(role__in=[r.value for r in CASEWORK_ROLES]).values("user_id")
     return list(User.objects.filter(pk__in=ids, is_active=True).order_by("first_name"))
@@ -34,7 +29,7 @@ def _caseworkers() -> list[User]:
 
 @roles(*CASEWORK)
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     form = forms.MeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST":
         if not policy.may_run_meetings(role=access.role):
@@ -62,7 +57,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 @roles(*CASEWORK)
 def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     shown = scope.meeting_get(access, meeting_id)
     meeting = shown.meeting
     host = meeting.host_id == access.organisation_id and policy.may_run_meetings(role=access.role)
@@ -165,7 +160,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 @roles(*CASEWORK)
 def actions(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     return render(
         request,
         "meetings/actions.html",
@@ -175,7 +170,7 @@ def actions(request: HttpRequest) -> HttpResponse:
 
 @roles(*CASEWORK)
 def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     shown = scope.action_get(access, action_id)
     form = forms.ActionStatusForm(
         request.POST or None,
@@ -204,7 +199,7 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
 def working_together(request: HttpRequest) -> HttpResponse:
     """Cross-organisational working, per organisation and month (aggregates only)."""
-    access = _access(request)
+    access = request_access(request)
     today = timezone.localdate()
     months = []
     year, month = today.year, today.month

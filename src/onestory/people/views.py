@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from onestory.access import policy, scope
-from onestory.access.context import AccessContext
+from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.policy import may_edit_about_me
 from onestory.access.roles import CASEWORK_ROLES, Category, Role
@@ -26,16 +26,11 @@ from onestory.people.services import (
 CASEWORK = tuple(CASEWORK_ROLES)
 
 
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
-
-
 @roles(*CASEWORK)
 def people_list(request: HttpRequest) -> HttpResponse:
     form = PeopleSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    people = scope.people_list(_access(request), query=query)
+    people = scope.people_list(request_access(request), query=query)
     context = {"form": form, "people": people, "query": query}
     if request.headers.get("HX-Request"):
         return render(request, "people/_people_results.html", context)
@@ -44,7 +39,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
 @roles(*CASEWORK)
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     try:
         view = scope.person_get(access, person_id)
     except scope.PersonMoved as moved:
@@ -87,7 +82,7 @@ NON_TIMELINE = {Category.IDENTITY, Category.CONTACT_LOCATION, Category.ABOUT_ME}
 
 @roles(*CASEWORK)
 def about_me_edit(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     try:
         view = scope.person_get(access, person_id, action="about_me.edit")
     except scope.PersonMoved as moved:
@@ -143,7 +138,7 @@ def about_me_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @roles(*CASEWORK)
 def about_me_history(request: HttpRequest, person_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     try:
         view = scope.person_get(access, person_id, action="about_me.history")
     except scope.PersonMoved as moved:
@@ -159,7 +154,7 @@ def about_me_history(request: HttpRequest, person_id: int) -> HttpResponse:
 @roles(Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER)
 def team(request: HttpRequest, person_id: int) -> HttpResponse:
     """The team around the person: name a worker from your organisation, or end one."""
-    access = _access(request)
+    access = request_access(request)
     try:
         view = scope.person_get(access, person_id, action="team.view")
     except scope.PersonMoved as moved:

@@ -22,6 +22,7 @@ from onestory.access.scope import PersonView, active_sharing
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
 from onestory.casework.models import Allocation
+from onestory.intake.index import in_chunks
 from onestory.people.models import Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral, ReferralMessage
 
@@ -250,15 +251,7 @@ def alerts_raise(*, actor: Actor, record_ids: Iterable[int]) -> list[Alert]:
     ids = list(record_ids)
     if not ids:
         return []
-    events = (
-        list(
-            TimelineEvent.objects.filter(
-                source_record_id__in=ids, event_type__in=ALERT_EVENTS
-            ).values_list("pk", "person_id")
-        )
-        if len(ids) <= 20_000
-        else _events_in_chunks(ids)
-    )
+    events = _events_in_chunks(ids)
     return alerts_for_events(actor=actor, events=events)
 
 
@@ -319,14 +312,13 @@ def alerts_for_events(
 
 
 def _events_in_chunks(ids: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start in range(0, len(ids), 20_000):
-        out += list(
-            TimelineEvent.objects.filter(
-                source_record_id__in=ids[start : start + 20_000], event_type__in=ALERT_EVENTS
-            ).values_list("pk", "person_id")
-        )
-    return out
+    """The notable events of these records, as ``(event_id, person_id)``."""
+    notable = TimelineEvent.objects.filter(event_type__in=ALERT_EVENTS)
+    return [
+        row
+        for chunk in in_chunks(ids)
+        for row in notable.filter(source_record_id__in=chunk).values_list("pk", "person_id")
+    ]
 
 
 def alerts_read(*, actor: AccessContext, alert_ids: Iterable[int]) -> int:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from onestory.access import policy, scope
-from onestory.access.context import AccessContext
+from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import CASEWORK_ROLES, Role
 from onestory.access.scope import PersonView
@@ -17,11 +17,6 @@ from onestory.referrals import forms, services
 from onestory.referrals.services import ReferralError
 
 CASEWORK = tuple(CASEWORK_ROLES)
-
-
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.access  # type: ignore[attr-defined]
-    return access
 
 
 @roles(Role.NAVIGATOR, Role.PRACTITIONER)
@@ -59,7 +54,7 @@ def referral_new(request: HttpRequest, access: AccessContext, view: PersonView) 
 
 @roles(*CASEWORK)
 def inbox(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     sent = request.GET.get("show") == "sent"
     rows = scope.referrals_sent(access) if sent else scope.referrals_received(access)
     return render(
@@ -71,7 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @roles(*CASEWORK)
 def detail(request: HttpRequest, referral_id: int) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     referral = scope.referral_get(access, referral_id)
     receiving = referral.to_organisation_id == access.organisation_id
     sending = referral.from_organisation_id == access.organisation_id
@@ -136,7 +131,7 @@ def detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @roles(*CASEWORK)
 def alerts(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
+    access = request_access(request)
     rows = scope.alerts(access)
     if request.method == "POST":
         services.alerts_read(actor=access, alert_ids=[a.pk for a, _ in rows if a.read_at is None])
