@@ -783,6 +783,9 @@ CASES: dict[str, Case] = {
     "insight:board_report": Case(
         lambda w: "/insight/board-report.pdf", "manager", "navigator", MANAGER_PAGE
     ),
+    "insight:figures_csv": Case(
+        lambda w: "/insight/figures.csv", "analyst", "navigator", MANAGER_PAGE
+    ),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

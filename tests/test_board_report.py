@@ -32,7 +32,7 @@ def test_the_pdf_has_an_image_per_chart_and_their_figures(world: World, tmp_path
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     _, charts = board_figures()
-    assert len(images) == len(charts) == 3
+    assert len(images) == len(charts) == 4
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -62,7 +62,7 @@ def test_the_xlsx_has_no_small_numbers(world: World) -> None:
                 if isinstance(value, str) and value.isdigit():
                     assert int(value) == 0 or (int(value) > 7 and int(value) % 5 == 0), value
     charts = book["Charts"]
-    assert len(getattr(charts, "_images", [])) == 3  # openpyxl keeps a sheet's pictures here
+    assert len(getattr(charts, "_images", [])) == 4  # openpyxl keeps a sheet's pictures here
     assert (
         signed_in_client(world.user("navigator")).get("/insight/board-report.pdf").status_code
         == 403

@@ -552,6 +552,7 @@ COVERAGE: dict[str, str] = {
     "account_set_password": "not a page: every account has a password; redirects",
     "intake:quarantine_csv": "not a page: a CSV download",
     "insight:board_report": "not a page: a PDF or xlsx download (test_board_report.py)",
+    "insight:figures_csv": "not a page: a CSV download (test_suppression.py)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",
     "api:openapi-json": "not a page: JSON API",

@@ -6,10 +6,10 @@ add up to a published total."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 
@@ -40,6 +40,26 @@ class Overlap:
 
 
 @dataclass(frozen=True)
+class DomainTotal:
+    domain: str
+    people: int | None
+
+    @property
+    def label(self) -> str:
+        return self.domain.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class ServiceMonth:
+    """Emergency service use by the people in the cohort now, in one month (events)."""
+
+    month: date
+    ed: int | None
+    ambulance: int | None
+    police: int | None
+
+
+@dataclass(frozen=True)
 class Dashboard:
     as_of: date
     cohort: int | None
@@ -50,6 +70,8 @@ class Dashboard:
     suppressed: bool
     hiu_nhs: int | None = None  # adults meeting NHS England's high intensity use definition
     hiu_brc: int | None = None  # adults meeting the British Red Cross definition
+    domain_totals: list[DomainTotal] = field(default_factory=list)
+    service_use: list[ServiceMonth] = field(default_factory=list)
 
 
 def secondary(cells: list[int | None], raw: list[int]) -> list[int | None]:
@@ -67,7 +89,8 @@ def secondary(cells: list[int | None], raw: list[int]) -> list[int | None]:
 def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     cohort_rule = current_rule()
     events, persons = cohort_inputs()
-    now = engine.cohort(events, persons, cohort_rule).to_pylist()
+    now_table = engine.cohort(events, persons, cohort_rule)
+    now = now_table.to_pylist()
     members = [r for r in now if r["smd"] == 1]
     led = set(
         Allocation.objects.filter(
@@ -95,9 +118,11 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     zero = engine.functional_zero(
         raw_months[-1][1] if raw_months else 0, [o for _, _, _, o in raw_months]
     )
-    combos: Counter[tuple[str, ...]] = Counter(
-        tuple(sorted(r["domains"].split(";"))) for r in members if r["domains"]
-    )
+    combos: dict[tuple[str, ...], int] = {
+        tuple(r["domains"].split(";")): r["people"]
+        for r in engine.overlaps(now_table).to_pylist()
+        if r["domains"]
+    }
     every = [
         combo
         for n in range(cohort_rule.min_domains, len(feeds.DOMAINS) + 1)
@@ -123,6 +148,8 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     overlap_cells = [count(n) for n in raw_overlap]
     if rule is not None:
         overlap_cells = secondary(overlap_cells, raw_overlap)
+    per_domain = Counter(d for r in members for d in r["domains"].split(";") if d)
+    use = engine.service_use(events, [r["person_id"] for r in members], ends).to_pylist()
     return Dashboard(
         as_of=cohort_rule.as_of,
         cohort=count(len(members)),
@@ -137,6 +164,16 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
         suppressed=rule is not None,
         hiu_nhs=count(sum(1 for r in hiu if r["hiu_nhs"])),
         hiu_brc=count(sum(1 for r in hiu if r["hiu_brc"])),
+        domain_totals=[DomainTotal(d, count(per_domain[d])) for d in sorted(feeds.DOMAINS)],
+        service_use=[
+            ServiceMonth(
+                r["month"],
+                count(r["ed_attendances"]),
+                count(r["ambulance_arrivals"]),
+                count(r["police_custody"]),
+            )
+            for r in use
+        ],
     )
 
 
@@ -160,3 +197,86 @@ def bar_chart(values: list[tuple[str, int | None]], *, title: str) -> dict[str, 
             }
         )
     return {"title": title, "width": width, "height": height, "bars": bars, "base": height - bottom}
+
+
+SERIES_COLOURS: Final = ("#1d70b8", "#d4351c", "#00703c")  # GOV.UK blue, red, green
+
+
+def grouped_chart(
+    labels: list[str], series: list[tuple[str, list[int | None]]], *, title: str
+) -> dict[str, Any]:
+    """Geometry for a server-rendered SVG chart of several series side by side per label,
+    with a legend; suppressed values (``None``) draw no bar and show '*'."""
+    width, height, left, bottom, top_pad = 640, 260, 40, 30, 40
+    peak = max([v for _, vs in series for v in vs if v is not None] or [1]) or 1
+    band = (width - left) / max(len(labels), 1)
+    bar = band * 0.8 / max(len(series), 1)
+    base = height - bottom
+    bars = []
+    for i, _label in enumerate(labels):
+        for j, (_name, values) in enumerate(series):
+            value = values[i]
+            h = 0 if value is None else (base - top_pad) * value / peak
+            bars.append(
+                {
+                    "x": left + i * band + band * 0.1 + j * bar,
+                    "y": base - h,
+                    "w": bar,
+                    "h": h,
+                    "colour": SERIES_COLOURS[j % len(SERIES_COLOURS)],
+                    "star": value is None,
+                    "tx": left + i * band + band * 0.1 + (j + 0.5) * bar,
+                }
+            )
+    legend = [
+        {"x": left + j * 200, "name": name, "colour": SERIES_COLOURS[j % len(SERIES_COLOURS)]}
+        for j, (name, _values) in enumerate(series)
+    ]
+    ticks = [{"tx": left + i * band + band / 2, "label": label} for i, label in enumerate(labels)]
+    return {"title": title, "width": width, "height": height, "bars": bars, "base": base,
+            "legend": legend, "ticks": ticks}  # fmt: skip
+
+
+def upset_chart(overlaps: list[Overlap], totals: list[DomainTotal]) -> dict[str, Any]:
+    """Geometry for an UpSet-style SVG: one column per combination of domains (largest
+    first) with a bar for its people, and below it a dot for each domain in it, joined."""
+    width, left, bar_top, bar_height, row = 640, 200, 30, 140, 24
+    domains = [t.domain for t in totals]
+    columns = sorted(overlaps, key=lambda o: (-(o.people or 0), o.domains))
+    band = (width - left) / max(len(columns), 1)
+    peak = max([o.people for o in columns if o.people is not None] or [1]) or 1
+    matrix_top = bar_top + bar_height + 30
+    height = matrix_top + row * len(domains) + 10
+    rows = [
+        {
+            "y": matrix_top + k * row + row / 2,
+            "label": t.label,
+            "total": "*" if t.people is None else t.people,
+        }
+        for k, t in enumerate(totals)
+    ]
+    cols = []
+    for i, o in enumerate(columns):
+        cx = left + i * band + band / 2
+        h = 0 if o.people is None else bar_height * o.people / peak
+        member = [k for k, d in enumerate(domains) if d in o.domains]
+        cols.append(
+            {
+                "cx": cx,
+                "x": cx - band * 0.3,
+                "w": band * 0.6,
+                "y": bar_top + bar_height - h,
+                "h": h,
+                "value": "*" if o.people is None else o.people,
+                "dots": [
+                    {"cy": matrix_top + k * row + row / 2, "on": k in member}
+                    for k in range(len(domains))
+                ],
+                "y1": matrix_top + min(member) * row + row / 2 if member else 0,
+                "y2": matrix_top + max(member) * row + row / 2 if member else 0,
+                "label": o.label,
+            }
+        )
+    return {"title": "How the domains overlap: people in each combination", "width": width,
+            "height": height, "rows": rows, "columns": cols, "left": left,
+            "base": bar_top + bar_height}  # fmt: skip

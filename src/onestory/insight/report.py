@@ -8,6 +8,7 @@ title and its figures in the text beside it.
 from __future__ import annotations
 
 import base64
+import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -64,6 +65,43 @@ def bar_png(values: list[tuple[str, int | None]], *, title: str) -> bytes:
     return out.getvalue()
 
 
+SERIES = ((29, 112, 184), (212, 53, 28), (0, 112, 60))  # GOV.UK blue, red, green
+
+
+def grouped_png(
+    labels: list[str], series: list[tuple[str, list[int | None]]], *, title: str
+) -> bytes:
+    """Several series side by side per label, with a legend, as PNG; suppressed values
+    (``None``) show as '*' with no bar."""
+    width, height, left, bottom, top_pad = 900, 380, 50, 40, 80
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 10), title, fill=BLACK, font=_font(20))
+    small = _font(14)
+    for j, (name, _values) in enumerate(series):
+        x = left + j * 280
+        draw.rectangle([x, 44, x + 14, 58], fill=SERIES[j % len(SERIES)])
+        draw.text((x + 20, 42), name, fill=BLACK, font=small)
+    peak = max([v for _, vs in series for v in vs if v is not None] or [1]) or 1
+    band = (width - left) / max(len(labels), 1)
+    bar = band * 0.8 / max(len(series), 1)
+    base = height - bottom
+    draw.line([(left, base), (width - 10, base)], fill=BLACK, width=2)
+    for i, label in enumerate(labels):
+        for j, (_name, values) in enumerate(series):
+            x0 = left + i * band + band * 0.1 + j * bar
+            value = values[i]
+            if value is None:
+                draw.text((x0, base - 18), "*", fill=BLACK, font=small)
+            elif value:
+                h = (base - top_pad) * value / peak
+                draw.rectangle([x0, base - h, x0 + bar * 0.9, base], fill=SERIES[j % len(SERIES)])
+        draw.text((left + i * band + band * 0.25, base + 8), label, fill=BLACK, font=small)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def _shown(value: int | None) -> str:
     return "*" if value is None else str(value)
 
@@ -88,6 +126,19 @@ def charts(d: Dashboard) -> list[Chart]:
             "Combinations of domains",
             _shown(d.overlaps[0].people) if d.overlaps else "0",
             bar_png(overlap, title="Combinations of domains"),
+        ),
+        Chart(
+            "A&E attendances by the cohort each month",
+            _shown(d.service_use[-1].ed) if d.service_use else "0",
+            grouped_png(
+                [f"{u.month:%b}" for u in d.service_use],
+                [
+                    ("A&E attendances", [u.ed for u in d.service_use]),
+                    ("Arrivals by ambulance", [u.ambulance for u in d.service_use]),
+                    ("Police arrests and custody", [u.police for u in d.service_use]),
+                ],
+                title="A&E attendances by the cohort each month",
+            ),
         ),
     ]
 
@@ -120,6 +171,45 @@ def board_pdf() -> bytes:
     return pdf
 
 
+def figure_rows(figures: Dashboard) -> list[list[str]]:
+    """Every aggregate of the dashboard as ``[section, item, measure, value]`` rows."""
+    rows = [
+        ["Summary", "In the SMD cohort", "people", _shown(figures.cohort)],
+        ["Summary", "Without a navigator", "people", _shown(figures.unallocated)],
+        ["Summary", "High intensity use of A&E (NHS England)", "people", _shown(figures.hiu_nhs)],
+        ["Summary", "High intensity use of A&E (British Red Cross)", "people",
+         _shown(figures.hiu_brc)],
+    ]  # fmt: skip
+    for m in figures.months:
+        month = m.month.isoformat()
+        rows += [
+            ["By-name list", month, "on the list", _shown(m.on_list)],
+            ["By-name list", month, "arrived", _shown(m.inflow)],
+            ["By-name list", month, "left", _shown(m.outflow)],
+        ]
+    rows += [["Domains", t.label, "people", _shown(t.people)] for t in figures.domain_totals]
+    rows += [["Overlap", o.label, "people", _shown(o.people)] for o in figures.overlaps]
+    for u in figures.service_use:
+        month = u.month.isoformat()
+        rows += [
+            ["Service use", month, "A&E attendances", _shown(u.ed)],
+            ["Service use", month, "arrivals by ambulance", _shown(u.ambulance)],
+            ["Service use", month, "police arrests and custody", _shown(u.police)],
+        ]
+    return rows
+
+
+def figures_csv() -> str:
+    """The dashboard's figures as CSV, always suppressed and rounded."""
+    figures = build(rule=Rule.from_settings())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "item", "measure", "value"])
+    for row in figure_rows(figures):
+        writer.writerow([safe_cell(cell) for cell in row])
+    return out.getvalue()
+
+
 def board_xlsx() -> bytes:
     figures, made = board_figures()
     book = Workbook()
@@ -141,6 +231,14 @@ def board_xlsx() -> bytes:
     overlap.append(["Domains", "People"])
     for o in figures.overlaps:
         overlap.append([safe_cell(o.label), _shown(o.people)])
+    overlap.append([])
+    overlap.append(["Domain", "People facing it"])
+    for t in figures.domain_totals:
+        overlap.append([t.label, _shown(t.people)])
+    use = book.create_sheet("Service use")
+    use.append(["Month", "A&E attendances", "Arrivals by ambulance", "Police arrests and custody"])
+    for u in figures.service_use:
+        use.append([u.month.isoformat(), _shown(u.ed), _shown(u.ambulance), _shown(u.police)])
     pictures = book.create_sheet("Charts")
     row = 1
     for chart in made:

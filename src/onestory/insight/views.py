@@ -103,7 +103,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         [(f"{m.month:%b}", m.on_list) for m in figures.months],
         title="People on the by-name list at each month end",
     )
-    return render(request, "insight/dashboard.html", {"d": figures, "chart": chart})
+    use = insight.grouped_chart(
+        [f"{m.month:%b}" for m in figures.service_use],
+        [
+            ("A&E attendances", [m.ed for m in figures.service_use]),
+            ("Arrivals by ambulance", [m.ambulance for m in figures.service_use]),
+            ("Police arrests and custody", [m.police for m in figures.service_use]),
+        ],
+        title="Emergency service use by the people in the cohort now, month by month",
+    )
+    return render(
+        request,
+        "insight/dashboard.html",
+        {
+            "d": figures,
+            "chart": chart,
+            "use": use,
+            "upset": insight.upset_chart(figures.overlaps, figures.domain_totals),
+        },
+    )
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def figures_csv(request: HttpRequest) -> HttpResponse:
+    """Every figure of the dashboard as CSV. An export leaves the app, so it is always
+    through the small-number rule, whoever asks."""
+    access = request_access(request)
+    body = report.figures_csv()
+    audit.record(actor=access.actor, action="report.figures.csv")
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="onestory-insight-figures.csv"'
+    return response
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)

@@ -55,22 +55,25 @@ def cohort_table(*, rule: cohort.CohortRule) -> Any:
 
 
 def cohort_inputs() -> tuple[Any, Any]:
-    """The engine's inputs: every linked feed event, and every person with their date of
-    birth (pending review pairs are not merged)."""
+    """The engine's inputs: every linked feed event (with the A&E arrival mode), and every
+    person with their date of birth (pending review pairs are not merged)."""
     records = (
         SourceRecord.objects.filter(person__isnull=False)
         .exclude(event_type="")
-        .annotate(reason=KT("raw__reason_category"))
-        .values_list("person_id", "source__kind", "event_type", "role", "event_date", "reason")
+        .annotate(reason=KT("raw__reason_category"), arrival=KT("raw__arrival_mode"))
+        .values_list(
+            "person_id", "source__kind", "event_type", "role", "event_date", "reason", "arrival"
+        )
     )
-    columns: dict[str, list[Any]] = {c: [] for c in cohort.EVENT_COLUMNS}
-    for person_id, kind, event_type, role, event_date, reason in records.iterator(20_000):
+    columns: dict[str, list[Any]] = {c: [] for c in (*cohort.EVENT_COLUMNS, "arrival_mode")}
+    for person_id, kind, event_type, role, event_date, reason, arrival in records.iterator(20_000):
         columns["person_id"].append(person_id)
         columns["kind"].append(kind)
         columns["event_type"].append(event_type)
         columns["role"].append(role or None)
         columns["event_date"].append(event_date)
         columns["reason_category"].append((reason or "").strip().lower() or None)
+        columns["arrival_mode"].append((arrival or "").strip().lower() or None)
     events = pa.table(
         {
             "person_id": pa.array(columns["person_id"], pa.int64()),
@@ -79,6 +82,7 @@ def cohort_inputs() -> tuple[Any, Any]:
             "role": pa.array(columns["role"], pa.string()),
             "event_date": pa.array(columns["event_date"], pa.date32()),
             "reason_category": pa.array(columns["reason_category"], pa.string()),
+            "arrival_mode": pa.array(columns["arrival_mode"], pa.string()),
         }
     )
     people = list(
