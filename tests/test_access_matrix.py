@@ -23,6 +23,7 @@ from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
+from onestory.voice.models import Barrier
 from tests.conftest import World
 
 PERSONAS = ("anonymous", "outsider", "wrong", "right", "administrator")
@@ -328,6 +329,23 @@ def _meeting(w: World) -> int:
         )
         meeting.organisations.set([w.nav_org, w.housing_org])
     return meeting.pk
+
+
+def _barrier(w: World) -> int:
+    from onestory.voice.models import BarrierPerson
+
+    barrier = Barrier.objects.filter(raised_by=w.user("navigator")).first()
+    if barrier is None:
+        barrier = Barrier.objects.create(
+            what_happened="Turned away at the door",
+            category="eligibility",
+            impact="stopped",
+            raised_by=w.user("navigator"),
+            raised_by_organisation=w.nav_org,
+            raised_on=date.today(),  # noqa: DTZ011
+        )
+        BarrierPerson.objects.create(barrier=barrier, person=w.alice)
+    return barrier.pk
 
 
 def _action(w: World) -> int:
@@ -785,6 +803,52 @@ CASES: dict[str, Case] = {
     ),
     "insight:figures_csv": Case(
         lambda w: "/insight/figures.csv", "analyst", "navigator", MANAGER_PAGE
+    ),
+    # --- the barrier log (voice)
+    "voice:board": Case(
+        lambda w: (_barrier(w), "/barriers/")[1],
+        "board_member",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+        must_not_show={"right": "Alice", "outsider": "Barrier "},
+    ),
+    "voice:new": Case(
+        lambda w: "/barriers/new/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+        write=Write(
+            data=lambda w: {
+                "what_happened": "Appointments by phone only",
+                "category": "digital",
+                "impact": "delayed",
+            },
+            changed=lambda w: Barrier.objects.count(),
+        ),
+    ),
+    "voice:themes": Case(
+        lambda w: "/barriers/themes/",
+        "board_member",
+        "navigator",
+        {"anonymous": LOGIN, "outsider": 403, "wrong": 403, "right": 200, "administrator": 403},
+    ),
+    "voice:detail": Case(
+        lambda w: f"/barriers/{_barrier(w)}/",
+        "board_member",
+        "practitioner",
+        {"anonymous": LOGIN, "outsider": 404, "wrong": 404, "right": 200, "administrator": 403},
+        must_not_show={"right": "Alice", "outsider": "Turned away"},
+        write=Write(
+            data=lambda w: {
+                "action": "group",
+                "group-new_title": "Local connection rules",
+                "group-based_on_version": 1,
+            },
+            changed=lambda w: (
+                _barrier(w),
+                list(Barrier.objects.values_list("group_id", flat=True)),
+            ),
+        ),
     ),
     # --- administration
     "admin_area:organisations": Case(

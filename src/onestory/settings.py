@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "onestory.meetings",
     "onestory.directory",
     "onestory.insight",
+    "onestory.voice",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,8 @@ ONESTORY: dict[str, Any] = {
     # Casework (DOMAIN.md principles): small caseloads, persistent contact.
     "CASELOAD_CAP": int(os.environ.get("ONESTORY_CASELOAD_CAP", "10")),
     "NOT_SEEN_DAYS": int(os.environ.get("ONESTORY_NOT_SEEN_DAYS", "14")),
+    # Open barriers older than this are escalated on the board (issue 7).
+    "BARRIER_ESCALATE_DAYS": int(os.environ.get("ONESTORY_BARRIER_ESCALATE_DAYS", "90")),
     # Closing as "declined" needs a multi-agency review held within this many days.
     "DECLINE_REVIEW_DAYS": int(os.environ.get("ONESTORY_DECLINE_REVIEW_DAYS", "90")),
     # Referrals: the receiving organisation replies within this many days.

@@ -23,6 +23,7 @@ from tests.conftest import PASSWORD, World
 from tests.test_access_matrix import (
     _action,
     _alert,
+    _barrier,
     _concern,
     _death,
     _goal,
@@ -173,6 +174,23 @@ PAGES: list[Visit] = [
     ),
     Visit("actions", lambda w: (_action(w), "/actions/")[1], CASEWORK),
     Visit("an action", lambda w: f"/actions/{_action(w)}/", NAVIGATORS | {"peer_mentor"}),
+    Visit(
+        "barriers",
+        lambda w: (_barrier(w), "/barriers/")[1],
+        CASEWORK | {"board_member"},
+    ),
+    Visit("barriers, overdue", lambda w: "/barriers/?status=overdue", frozenset({"board_member"})),
+    Visit("log a barrier", lambda w: "/barriers/new/", CASEWORK),
+    Visit(
+        "a barrier",
+        lambda w: f"/barriers/{_barrier(w)}/",
+        frozenset({"navigator", "manager", "board_member"}),
+    ),
+    Visit(
+        "barrier themes",
+        lambda w: (_barrier(w), "/barriers/themes/")[1],
+        frozenset({"manager", "board_member"}),
+    ),
     Visit("security", lambda w: "/security/", EVERYONE),
     Visit("authenticator app and recovery codes", lambda w: "/accounts/2fa/", EVERYONE),
     Visit("change password", lambda w: "/accounts/password/change/", EVERYONE),
@@ -244,6 +262,7 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("raise a safeguarding concern", lambda w: f"/people/{_alice(w)}/safeguarding/new/", ""),
     ("make a referral", lambda w: f"/people/{_alice(w)}/refer/", ""),
     ("team around the person", lambda w: f"/people/{_alice(w)}/team/", ""),
+    ("log a barrier", lambda w: "/barriers/new/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -276,7 +295,15 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
 DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("import a feed", lambda w: "/imports/", ""),
 ]
+BOARD_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    (
+        "barrier: assign",
+        lambda w: f"/barriers/{_barrier(w)}/",
+        "main form:has(input[name=action][value=assign]) button[type=submit]",
+    ),
+]
 FORMS = {
+    "board_member": BOARD_FORMS,
     "navigator": NAVIGATOR_FORMS,
     "manager": MANAGER_FORMS,
     "practitioner": PRACTITIONER_FORMS,
@@ -553,6 +580,10 @@ COVERAGE: dict[str, str] = {
     "intake:quarantine_csv": "not a page: a CSV download",
     "insight:board_report": "not a page: a PDF or xlsx download (test_board_report.py)",
     "insight:figures_csv": "not a page: a CSV download (test_suppression.py)",
+    "voice:board": "crawl; test_voice.py",
+    "voice:new": "crawl (with errors); test_voice.py",
+    "voice:detail": "crawl (board's assign form with errors); test_voice.py",
+    "voice:themes": "crawl; test_voice.py",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",
     "api:openapi-json": "not a page: JSON API",

@@ -159,3 +159,34 @@ def may_run_meetings(*, role: Role) -> bool:
 def may_record_event(*, role: Role) -> bool:
     """Navigators, practitioners and managers record what happened on a timeline."""
     return role in RECORDING_ROLES
+
+
+# --- The barrier log (issue 7): any front-line role raises a barrier; the partnership
+# board triages and assigns it; the owning organisation's managers respond and resolve.
+BARRIER_RAISING_ROLES: frozenset[Role] = frozenset(
+    {Role.NAVIGATOR, Role.PRACTITIONER, Role.PEER_MENTOR, Role.MANAGER}
+)
+
+
+def may_raise_barrier(*, role: Role) -> bool:
+    return role in BARRIER_RAISING_ROLES
+
+
+def may_triage_barriers(*, role: Role) -> bool:
+    """The system change board: board members."""
+    return role == Role.BOARD_MEMBER
+
+
+def may_respond_to_barrier(*, role: Role, owns: bool) -> bool:
+    """A manager of the organisation that owns the barrier."""
+    return role == Role.MANAGER and owns
+
+
+def may_see_barrier(*, role: Role, raised_here: bool, owned_here: bool, raised_by_me: bool) -> bool:
+    """The board sees every barrier (never who it happened to); a manager those its
+    organisation raised or owns; other workers those they raised themselves."""
+    if role == Role.BOARD_MEMBER:
+        return True
+    if role == Role.MANAGER:
+        return raised_here or owned_here
+    return role in BARRIER_RAISING_ROLES and raised_by_me

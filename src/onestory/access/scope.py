@@ -28,6 +28,7 @@ from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
+from onestory.voice.models import Barrier, BarrierPerson
 
 
 class PersonNotFound(Http404):
@@ -709,3 +710,46 @@ def person_for_allocation(ctx: AccessContext, person_id: int, cohort_ids: set[in
         raise PersonNotFound
     _note_returned([person_id], action="by_name_list.allocate", basis="identification")
     return person
+
+
+# --- The barrier log: barriers are about services and rules; the person a barrier
+# happened to is person data, shown only to those who may see that person.
+
+
+def barriers_visible(ctx: AccessContext) -> QuerySet[Barrier]:
+    """The barriers this user may see (``policy.may_see_barrier``)."""
+    _require_context()
+    rows = Barrier.objects.select_related("owner", "service", "group", "raised_by_organisation")
+    if ctx.role == Role.BOARD_MEMBER:
+        return rows
+    if ctx.role == Role.MANAGER:
+        return rows.filter(
+            Q(owner_id=ctx.organisation_id) | Q(raised_by_organisation_id=ctx.organisation_id)
+        )
+    if policy.may_raise_barrier(role=ctx.role):
+        return rows.filter(raised_by=ctx.user, raised_by_organisation_id=ctx.organisation_id)
+    return rows.none()
+
+
+def barrier_get(ctx: AccessContext, barrier_id: int) -> Barrier:
+    """One barrier this user may see, or 404."""
+    barrier = barriers_visible(ctx).filter(pk=barrier_id).first()
+    if barrier is None:
+        raise Http404("No such barrier")
+    return barrier
+
+
+def barrier_person(ctx: AccessContext, barrier: Barrier) -> PersonView | None:
+    """The person a barrier happened to, when this user may see them (audited); else
+    ``None``. The board never sees who it was."""
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return None
+    link = BarrierPerson.objects.filter(barrier=barrier).select_related("person").first()
+    if link is None:
+        return None
+    views = _views(ctx, [link.person])
+    if not views or not views[0].has_relationship:
+        return None
+    _note_returned([views[0].id], action="barrier.person")
+    return views[0]

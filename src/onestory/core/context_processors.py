@@ -26,9 +26,12 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         items.append(("Actions", reverse("meetings:actions")))
         items.append(("Safeguarding", reverse("casework:safeguarding_list")))
         items.append(("Directory", reverse("directory:list")))
+        items.append(("Barriers", reverse("voice:board")))
     if access.role in {Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER}:
         items.append(("Insight", reverse("insight:dashboard")))
         items.append(("Working together", reverse("meetings:working_together")))
+    if access.role == Role.BOARD_MEMBER:
+        items.append(("Barriers", reverse("voice:board")))
     if access.role == Role.MANAGER:
         items.append(("Budgets", reverse("casework:budgets")))
         items.append(("Deaths", reverse("casework:deaths")))

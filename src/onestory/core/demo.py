@@ -33,6 +33,7 @@ from onestory.intake.models import SourceRecord
 from onestory.intake.services import feed_import
 from onestory.meetings import demo as meetings_demo
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
+from onestory.voice import demo as voice_demo
 from onestory_engine.synthetic import SOURCES, City, TruePerson, generate_city, write_feeds
 
 NAVIGATION_SOURCE = "navigator_register"
@@ -420,5 +421,8 @@ def _relationships_and_sharing(
         rng=rng,
     )
     meetings_demo.build(
+        orgs=orgs, users=users, people=[p for p, _, _, _ in current], today=today, rng=rng
+    )
+    voice_demo.build(
         orgs=orgs, users=users, people=[p for p, _, _, _ in current], today=today, rng=rng
     )
