@@ -23,7 +23,7 @@ from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
-from onestory.voice.models import Barrier
+from onestory.voice.models import Barrier, FeedbackLink, FeedbackResponse, PanelMeeting
 from tests.conftest import World
 
 PERSONAS = ("anonymous", "outsider", "wrong", "right", "administrator")
@@ -346,6 +346,50 @@ def _barrier(w: World) -> int:
         )
         BarrierPerson.objects.create(barrier=barrier, person=w.alice)
     return barrier.pk
+
+
+def _feedback_path(w: World) -> str:
+    from onestory.audit.services import UNATTRIBUTED
+    from onestory.voice.services import link_create
+
+    _link, token = link_create(
+        actor=UNATTRIBUTED, organisation_id=w.nav_org.pk, user_id=w.user("navigator").pk
+    )
+    return f"/f/{token}/"
+
+
+def _recommendation(w: World) -> int:
+    from onestory.voice.models import PanelMeeting, Recommendation
+
+    item = Recommendation.objects.first()
+    if item is None:
+        meeting = PanelMeeting.objects.create(
+            held_on=date.today(),  # noqa: DTZ011
+            theme="First contact",
+            recorded_by=w.user("board_member"),
+        )
+        item = Recommendation.objects.create(
+            meeting=meeting, text="Book by text message", organisation=w.housing_org
+        )
+    return item.pk
+
+
+def _story(w: World) -> int:
+    from onestory.voice.models import PublicStory
+
+    story = PublicStory.objects.first() or PublicStory.objects.create(
+        you_said="Let people book appointments by text message.",
+        we_did="Appointments can now be booked by text.",
+        published_on=date.today(),  # noqa: DTZ011
+        published_by=w.user("board_member"),
+    )
+    return story.pk
+
+
+def _panel_meeting(w: World) -> int:
+    from onestory.voice.models import Recommendation
+
+    return Recommendation.objects.get(pk=_recommendation(w)).meeting_id
 
 
 def _action(w: World) -> int:
@@ -850,6 +894,75 @@ CASES: dict[str, Case] = {
             ),
         ),
     ),
+    # --- feedback, staff voice, the panel and "you said, we did"
+    "voice:feedback_link_new": Case(
+        lambda w: "/feedback/new/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+        write=Write(data=lambda w: {}, changed=_count(FeedbackLink)),
+    ),
+    "voice:kiosk_start": Case(
+        lambda w: "/feedback/kiosk/start/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+    ),
+    "voice:feedback_results": Case(
+        lambda w: "/feedback/results/", "manager", "navigator", MANAGER_PAGE
+    ),
+    "voice:kiosk": Case(
+        lambda w: "/f/kiosk/",
+        "navigator",
+        "analyst",
+        {"anonymous": 403, "outsider": 403, "wrong": 403, "right": 403, "administrator": 403},
+    ),
+    "voice:thanks": Case(lambda w: "/f/thank-you/", "navigator", "analyst", PUBLIC),
+    "voice:feedback": Case(
+        _feedback_path,
+        "navigator",
+        "analyst",
+        PUBLIC,
+        write=Write(
+            data=lambda w: {
+                "listened": "yes",
+                "told_once": "yes",
+                "have_a_say": "yes",
+                "right_help": "yes",
+            },
+            changed=_count(FeedbackResponse),
+        ),
+    ),
+    "voice:speak_up": Case(
+        lambda w: "/speak-up/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 200, "right": 200, "administrator": 200},
+        write=Write(
+            data=lambda w: {"what_happened": "Rota gap", "category": "hours", "impact": "work"},
+            changed=_count(Barrier),
+        ),
+    ),
+    "voice:panel": Case(
+        lambda w: "/panel/",
+        "board_member",
+        "navigator",
+        MANAGER_PAGE,
+        write=Write(
+            data=lambda w: {"held_on": "2026-10-01", "theme": "Waiting rooms"},
+            changed=_count(PanelMeeting),
+        ),
+    ),
+    "voice:panel_meeting": Case(
+        lambda w: f"/panel/{_panel_meeting(w)}/", "board_member", "navigator", MANAGER_PAGE
+    ),
+    "voice:recommendation": Case(
+        lambda w: f"/panel/recommendations/{_recommendation(w)}/",
+        "board_member",
+        "navigator",
+        MANAGER_PAGE,
+    ),
+    "voice:you_said_we_did": Case(lambda w: "/you-said-we-did/", "navigator", "analyst", PUBLIC),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

@@ -239,6 +239,17 @@ LOGGING = {
 # Partnership settings (DOMAIN.md): defaults the partnership may change.
 # Uploads: feeds are read from a temporary file, never kept in memory whole.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Rate limits on pages reachable without an account are counted in the database, so every
+# web worker sees the same counts.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "onestory_ratelimit",
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ONESTORY_MAX_UPLOAD_BYTES = int(os.environ.get("ONESTORY_MAX_UPLOAD_MB", "100")) * 1024 * 1024
 

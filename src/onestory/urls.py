@@ -27,6 +27,6 @@ urlpatterns = [
     path("admin-area/", include("onestory.access.urls")),
     path("audit/", include("onestory.audit.urls")),
     path("imports/", include("onestory.intake.urls")),
-    path("barriers/", include("onestory.voice.urls")),
+    path("", include("onestory.voice.urls")),
     path("api/v1/", api.urls),
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.test import Client
 from playwright.sync_api import Page
 
 from onestory.consent.models import DataSharingAgreement, SharingDecision
@@ -26,16 +27,21 @@ from tests.test_access_matrix import (
     _barrier,
     _concern,
     _death,
+    _feedback_path,
     _goal,
     _identity,
     _meeting,
     _migration_run,
     _pair,
+    _panel_meeting,
+    _recommendation,
     _referral,
     _review,
     _service,
+    _story,
 )
 
+FEEDBACK = {"listened": "yes", "told_once": "no", "have_a_say": "a_bit", "right_help": "yes"}
 CASEWORK = frozenset({"navigator", "practitioner", "peer_mentor", "manager", "outsider"})
 RELATED = CASEWORK - {"outsider"}  # organisations with a relationship with Alice
 EDITORS = RELATED - {"peer_mentor"}  # may edit About me and record sharing decisions
@@ -191,6 +197,26 @@ PAGES: list[Visit] = [
         lambda w: (_barrier(w), "/barriers/themes/")[1],
         frozenset({"manager", "board_member"}),
     ),
+    Visit("ask for feedback", lambda w: "/feedback/new/", CASEWORK),
+    Visit("kiosk mode", lambda w: "/feedback/kiosk/start/", CASEWORK),
+    Visit(
+        "what people told us",
+        lambda w: (Client().post(_feedback_path(w), FEEDBACK), "/feedback/results/")[1],
+        frozenset({"manager", "board_member", "analyst"}),
+    ),
+    Visit("speak up anonymously", lambda w: "/speak-up/", EVERYONE),
+    Visit("speak up: sent", lambda w: "/speak-up/?sent=1", REPRESENTATIVE),
+    Visit("lived experience panel", lambda w: "/panel/", frozenset({"manager", "board_member"})),
+    Visit(
+        "a panel meeting",
+        lambda w: f"/panel/{_panel_meeting(w)}/",
+        frozenset({"manager", "board_member"}),
+    ),
+    Visit(
+        "a panel recommendation",
+        lambda w: f"/panel/recommendations/{_recommendation(w)}/",
+        frozenset({"manager", "board_member"}),
+    ),
     Visit("security", lambda w: "/security/", EVERYONE),
     Visit("authenticator app and recovery codes", lambda w: "/accounts/2fa/", EVERYONE),
     Visit("change password", lambda w: "/accounts/password/change/", EVERYONE),
@@ -263,6 +289,7 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("make a referral", lambda w: f"/people/{_alice(w)}/refer/", ""),
     ("team around the person", lambda w: f"/people/{_alice(w)}/team/", ""),
     ("log a barrier", lambda w: "/barriers/new/", ""),
+    ("speak up anonymously", lambda w: "/speak-up/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -296,6 +323,8 @@ DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("import a feed", lambda w: "/imports/", ""),
 ]
 BOARD_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("panel: record a meeting", lambda w: "/panel/", ""),
+    ("panel: add a recommendation", lambda w: f"/panel/{_panel_meeting(w)}/", ""),
     (
         "barrier: assign",
         lambda w: f"/barriers/{_barrier(w)}/",
@@ -461,10 +490,16 @@ def crawl_signed_out(page: Page, live_server: Any, world: World) -> None:
         ("sign-up closed", "/accounts/signup/", 200),
         ("account inactive", "/accounts/inactive/", 200),
         ("accessibility statement", "/accessibility/", 200),
+        ("you said, we did", (_story(world), "/you-said-we-did/")[1], 200),
+        ("feedback: thank you", "/f/thank-you/", 200),
+        ("feedback: kiosk mode is off", "/f/kiosk/", 403),
+        ("feedback: a link that is not right", "/f/not-a-real-token-at-all/", 404),
+        ("feedback", _feedback_path(world), 200),
         ("404: no such page", "/no-such-page/", 404),
         ("sign in", "/accounts/login/", 200),
     ]:
-        crawler.visit(label, path, status)
+        if crawler.visit(label, path, status) and label == "feedback":
+            crawler.submit("feedback, with errors")
     crawler.submit("sign in, with errors: nothing entered")
     username = world.user("navigator").get_username()
     page.fill("input[name=login]", username)
@@ -584,6 +619,17 @@ COVERAGE: dict[str, str] = {
     "voice:new": "crawl (with errors); test_voice.py",
     "voice:detail": "crawl (board's assign form with errors); test_voice.py",
     "voice:themes": "crawl; test_voice.py",
+    "voice:feedback_link_new": "crawl; test_voice_journey.py",
+    "voice:kiosk_start": "crawl; test_feedback.py",
+    "voice:feedback_results": "crawl (manager exact; analyst and board suppressed)",
+    "voice:kiosk": "signed-out crawl (kiosk mode off); test_feedback.py",
+    "voice:thanks": "signed-out crawl; test_voice_journey.py",
+    "voice:feedback": "signed-out crawl (with errors); test_voice_journey.py at phone width",
+    "voice:speak_up": "crawl (with errors, and sent); test_feedback.py",
+    "voice:panel": "crawl (board: with errors)",
+    "voice:panel_meeting": "crawl (board: with errors)",
+    "voice:recommendation": "crawl",
+    "voice:you_said_we_did": "signed-out crawl; test_voice_journey.py",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",
     "api:openapi-json": "not a page: JSON API",

@@ -190,3 +190,8 @@ def may_see_barrier(*, role: Role, raised_here: bool, owned_here: bool, raised_b
     if role == Role.MANAGER:
         return raised_here or owned_here
     return role in BARRIER_RAISING_ROLES and raised_by_me
+
+
+def may_run_panel(*, role: Role) -> bool:
+    """Board members and managers record the lived experience panel's meetings."""
+    return role in {Role.BOARD_MEMBER, Role.MANAGER}

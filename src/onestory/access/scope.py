@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,7 +28,13 @@ from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
-from onestory.voice.models import Barrier, BarrierPerson
+from onestory.voice.models import (
+    Barrier,
+    BarrierPerson,
+    FeedbackResponse,
+    PanelMeeting,
+    Recommendation,
+)
 
 
 class PersonNotFound(Http404):
@@ -753,3 +759,45 @@ def barrier_person(ctx: AccessContext, barrier: Barrier) -> PersonView | None:
         return None
     _note_returned([views[0].id], action="barrier.person")
     return views[0]
+
+
+def feedback_visible(ctx: AccessContext) -> list[FeedbackResponse]:
+    """People's feedback: a manager their organisation's, the board and analysts all (as
+    aggregates only: the views never list single answers to them)."""
+    _require_context()
+    rows = FeedbackResponse.objects.all()
+    if ctx.role == Role.MANAGER:
+        return list(rows.filter(organisation_id=ctx.organisation_id))
+    if ctx.role in {Role.BOARD_MEMBER, Role.ANALYST}:
+        return list(rows)
+    return []
+
+
+def panel_meetings(ctx: AccessContext) -> list[PanelMeeting]:
+    _require_context()
+    if not policy.may_run_panel(role=ctx.role):
+        return []
+    return list(
+        PanelMeeting.objects.annotate(
+            waiting=Count("recommendations", filter=Q(recommendations__status="waiting"))
+        ).prefetch_related("recommendations__organisation")
+    )
+
+
+def panel_meeting_get(ctx: AccessContext, meeting_id: int) -> PanelMeeting:
+    meeting = next((m for m in panel_meetings(ctx) if m.pk == meeting_id), None)
+    if meeting is None:
+        raise Http404("No such meeting")
+    return meeting
+
+
+def recommendation_get(ctx: AccessContext, recommendation_id: int) -> Recommendation:
+    _require_context()
+    item = (
+        Recommendation.objects.filter(pk=recommendation_id)
+        .select_related("meeting", "organisation")
+        .first()
+    )
+    if item is None or not policy.may_run_panel(role=ctx.role):
+        raise Http404("No such recommendation")
+    return item

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from onestory.access.context import actor_for
-from onestory.audit.services import AuditContext, audit_context, flush
+from onestory.audit.decorators import is_unattributed
+from onestory.audit.services import UNATTRIBUTED, AuditContext, audit_context, flush
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNAUDITED_PREFIXES = ("/static/", "/assets/", "/favicon.ico")
@@ -47,10 +48,21 @@ class AuditMiddleware:
 
     @staticmethod
     def _should_write(request: HttpRequest, ctx: AuditContext) -> bool:
+        if is_unattributed(request):
+            return bool(ctx.person_ids or ctx.actions)
         return bool(request.user.is_authenticated or ctx.person_ids or ctx.actions)
 
     @staticmethod
     def _flush(request: HttpRequest, ctx: AuditContext, response: HttpResponse) -> None:
+        if is_unattributed(request):
+            # Nobody's identity, and no time of day (ADR 0012).
+            ctx.actor = UNATTRIBUTED
+            if not ctx.actions:
+                view_name = getattr(request.resolver_match, "view_name", "") or "unresolved"
+                ctx.actions.append(f"{request.method} {view_name}")
+            flush(ctx, method=request.method or "", path="", status_code=response.status_code,
+                  day_only=True)  # fmt: skip
+            return
         access = getattr(request, "access", None)
         user = request.user if request.user.is_authenticated else None
         ctx.actor = actor_for(user, access.membership if access else None)

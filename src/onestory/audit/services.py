@@ -53,6 +53,8 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+# Feedback from people and staff speaking up anonymously (ADR 0012).
+UNATTRIBUTED = Actor(system="unattributed (feedback from a person, or staff speaking up)")
 
 # Called with each event once it is written (tests use this to tie scope reads to events).
 write_observers: list[Callable[[AuditEvent], None]] = []
@@ -154,9 +156,15 @@ def record(
 
 
 def flush(
-    ctx: AuditContext, *, method: str = "", path: str = "", status_code: int | None = None
+    ctx: AuditContext,
+    *,
+    method: str = "",
+    path: str = "",
+    status_code: int | None = None,
+    day_only: bool = False,
 ) -> AuditEvent:
     return write_event(
+        day_only=day_only,
         actor=ctx.actor,
         request_id=ctx.request_id,
         action=",".join(ctx.actions) or "request",
@@ -182,8 +190,10 @@ def write_event(
     method: str = "",
     path: str = "",
     status_code: int | None = None,
+    day_only: bool = False,
 ) -> AuditEvent:
-    """Append one event to the chain. Serialised by a lock on the chain head."""
+    """Append one event to the chain. Serialised by a lock on the chain head. With
+    ``day_only`` the event's time is the start of the day (unattributed requests)."""
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
@@ -195,9 +205,12 @@ def write_event(
             except IntegrityError:
                 pass
             head = AuditChainHead.objects.select_for_update().get(pk=1)
+        now = timezone.now()
+        if day_only:
+            now = now.replace(hour=0, minute=0, second=0, microsecond=0)
         fields: dict[str, Any] = {
             "seq": head.last_seq + 1,
-            "at": timezone.now().isoformat(timespec="microseconds"),
+            "at": now.isoformat(timespec="microseconds"),
             "request_id": request_id,
             "actor_user_id": actor.user_id,
             "actor_username": actor.username,

@@ -141,3 +141,111 @@ class BarrierUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.on:%d %b %Y}"
+
+
+class PublicStory(models.Model):
+    """One "you said, we did" entry on the public page, written for the public by the
+    board from a resolved barrier or a panel recommendation: no personal data."""
+
+    you_said = models.TextField("You said")
+    we_did = models.TextField("We did")
+    barrier = models.OneToOneField(
+        Barrier, null=True, blank=True, on_delete=models.SET_NULL, related_name="story"
+    )
+    recommendation = models.OneToOneField(
+        "voice.Recommendation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="story",
+    )
+    published_on = models.DateField()
+    published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-published_on", "-pk"]
+
+    def __str__(self) -> str:
+        return self.you_said[:60]
+
+
+class PanelMeeting(models.Model):
+    """A meeting of the lived experience panel."""
+
+    held_on = models.DateField("Date of the meeting")
+    theme = models.CharField("What the panel looked at", max_length=200)
+    summary = models.TextField("What the panel said", blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.theme} ({self.held_on:%d %b %Y})"
+
+
+class Recommendation(models.Model):
+    """What the panel asked an organisation to change, and that organisation's answer."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting for a response"
+        ACCEPTED = "accepted", "Accepted"
+        CHANGED = "changed", "Changed"
+        NOT_ACCEPTED = "not_accepted", "Not accepted, with reasons"
+
+    meeting = models.ForeignKey(
+        PanelMeeting, on_delete=models.CASCADE, related_name="recommendations"
+    )
+    text = models.TextField("The panel's recommendation")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WAITING)
+    response = models.TextField("The organisation's response", blank=True)
+    what_changed = models.TextField("What changed", blank=True)
+    responded_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class FeedbackLink(models.Model):
+    """A one-time link (or QR code) a worker hands to someone, or that a kiosk makes for
+    the next person. Only a hash of its token is kept; it names no person."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_on = models.DateField()
+    expires_on = models.DateField()
+    kiosk = models.BooleanField(default=False)
+    used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Feedback link {self.pk}"
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    A_BIT = "a_bit", "A bit"
+    NO = "no", "No"
+    SKIP = "skip", "I'd rather not say"
+
+
+class FeedbackResponse(models.Model):
+    """What someone told us. Tied to the organisation that asked and the day, never to the
+    link or to a person (unless they chose to leave a way to reach them)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    submitted_on = models.DateField()
+    listened = models.CharField(max_length=10, choices=Answer.choices)
+    told_once = models.CharField(max_length=10, choices=Answer.choices)
+    have_a_say = models.CharField(max_length=10, choices=Answer.choices)
+    right_help = models.CharField(max_length=10, choices=Answer.choices)
+    better = models.TextField(blank=True)
+    get_in_touch = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"Feedback {self.pk}"
