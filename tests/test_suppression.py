@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from onestory.intake.models import ImportRun, Source, SourceRecord
 from onestory.people.models import Person
+from onestory.voice.models import Barrier, FeedbackResponse
 from tests.conftest import World, signed_in_client
 
 HOUSING = ("housing", "relief_duty")
@@ -67,6 +68,17 @@ def _small_city(world: World) -> None:
                 _record(world, person, *ED, 10, arrival_mode="ambulance")
             if n <= 9:
                 _record(world, person, *ED, 70, arrival_mode="walk_in")
+    # Three barriers and two people's feedback this quarter: all small numbers.
+    for category in ("eligibility", "digital", "eligibility"):
+        Barrier.objects.create(
+            what_happened="Turned away", category=category, impact="stopped",
+            raised_on=timezone.localdate(),
+        )  # fmt: skip
+    for _ in range(2):
+        FeedbackResponse.objects.create(
+            organisation=world.nav_org, submitted_on=timezone.localdate(), listened="yes",
+            told_once="yes", have_a_say="yes", right_help="yes",
+        )  # fmt: skip
 
 
 def _allowed(cell: str) -> bool:
@@ -151,3 +163,8 @@ def test_the_board_report_shows_no_small_number(world: World, tmp_path: Path) ->
     for cell in cells:
         assert _allowed(cell), cell
     _check_overlap(combos_pdf)
+    # The board's pack: barriers and feedback, small numbers hidden there too.
+    assert "Barriers to care and what people told us" in text
+    assert re.search(r"barriers raised \*, resolved 0", text), text[-1500:]
+    assert re.search(r"People who gave feedback: \*", text)
+    assert "Barriers and voice" in book.sheetnames

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from onestory.core.disclosure import Rule
 from onestory.core.exports import safe_cell
 from onestory.insight.dashboard import Dashboard, build
+from onestory.voice.selectors import quarter_pack
 
 BLUE = (29, 112, 184)
 BLACK = (11, 12, 12)
@@ -165,6 +166,7 @@ def board_pdf() -> bytes:
                 for c in made
             ],
             "quarter": quarter_of(figures.as_of),
+            "voice": quarter_pack(figures.as_of, Rule.from_settings()),
         },
     )
     pdf: bytes = HTML(string=html).write_pdf()
@@ -235,6 +237,23 @@ def board_xlsx() -> bytes:
     overlap.append(["Domain", "People facing it"])
     for t in figures.domain_totals:
         overlap.append([t.label, _shown(t.people)])
+    voice = quarter_pack(figures.as_of, Rule.from_settings())
+    barriers = book.create_sheet("Barriers and voice")
+    barriers.append(["Barriers this quarter", "Raised", "Resolved"])
+    barriers.append(["All kinds", _shown(voice.raised), _shown(voice.resolved)])
+    for k in voice.kinds:
+        barriers.append([k.label, _shown(k.raised), _shown(k.resolved)])
+    barriers.append([])
+    barriers.append(["Barriers still open", _shown(voice.open)])
+    barriers.append(["Open for longer than the escalation period", _shown(voice.overdue)])
+    barriers.append([])
+    barriers.append(["People who gave feedback this quarter", _shown(voice.answered)])
+    barriers.append(["... who said we listened", _shown(voice.felt_listened)])
+    barriers.append(["... who only had to tell their story once", _shown(voice.told_once)])
+    barriers.append([])
+    barriers.append(["You said", "We did"])
+    for story in voice.stories:
+        barriers.append([safe_cell(story.you_said), safe_cell(story.we_did)])
     use = book.create_sheet("Service use")
     use.append(["Month", "A&E attendances", "Arrivals by ambulance", "Police arrests and custody"])
     for u in figures.service_use:

@@ -8,7 +8,17 @@ from datetime import date, timedelta
 
 from onestory.access.models import Organisation, User
 from onestory.people.models import Person
-from onestory.voice.models import Barrier, BarrierGroup, BarrierPerson, BarrierUpdate
+from onestory.voice.models import (
+    Answer,
+    Barrier,
+    BarrierGroup,
+    BarrierPerson,
+    BarrierUpdate,
+    FeedbackResponse,
+    PanelMeeting,
+    PublicStory,
+    Recommendation,
+)
 
 # (days ago, category, impact, owner key or "", status, what happened, service or rule, answer)
 BARRIERS = [
@@ -95,3 +105,65 @@ def build(
             BarrierUpdate.objects.create(
                 barrier=barrier, kind=kind, text=text, organisation=org, written_by=by, on=on
             )
+
+    _panel_and_feedback(orgs=orgs, users=users, today=today, rng=rng, navigation=organisation)
+
+
+def _panel_and_feedback(
+    *,
+    orgs: dict[str, Organisation],
+    users: dict[str, User],
+    today: date,
+    rng: random.Random,
+    navigation: Organisation,
+) -> None:
+    chair = users["board.chair"]
+    meeting = PanelMeeting.objects.create(
+        held_on=today - timedelta(days=45),
+        theme="First contact with services",
+        summary="Panel members talked about the first time they asked for help: long waits, "
+        "being asked for ID they did not have, and having to explain everything again.",
+        recorded_by=chair,
+    )
+    answered = Recommendation.objects.create(
+        meeting=meeting,
+        text="Let people book and move appointments by text message.",
+        organisation=orgs["recovery_service"],
+        status=Recommendation.Status.CHANGED,
+        response="Agreed. We have set up a text line staffed every weekday.",
+        what_changed="Appointments can now be booked and moved by text.",
+        responded_on=today - timedelta(days=20),
+    )
+    Recommendation.objects.create(
+        meeting=meeting,
+        text="Have a peer mentor at the housing options front desk on Mondays.",
+        organisation=orgs["council_housing"],
+    )
+    PublicStory.objects.create(
+        you_said=answered.text,
+        we_did=answered.what_changed,
+        recommendation=answered,
+        published_on=today - timedelta(days=15),
+        published_by=chair,
+    )
+    resolved = Barrier.objects.filter(status=Barrier.Status.RESOLVED).order_by("pk")
+    for barrier in resolved[:2]:
+        last = barrier.updates.filter(kind=BarrierUpdate.Kind.RESOLVED).last()
+        PublicStory.objects.create(
+            you_said=barrier.service_or_rule + ": " + barrier.get_category_display().lower(),
+            we_did=last.text if last else "",
+            barrier=barrier,
+            published_on=(barrier.resolved_on or today),
+            published_by=chair,
+        )
+    answers = [Answer.YES, Answer.YES, Answer.A_BIT, Answer.NO, Answer.SKIP]
+    for _ in range(40):
+        FeedbackResponse.objects.create(
+            organisation=navigation,
+            submitted_on=today - timedelta(days=rng.randrange(0, 80)),
+            listened=rng.choice(answers),
+            told_once=rng.choice(answers),
+            have_a_say=rng.choice(answers),
+            right_help=rng.choice(answers),
+            better=rng.choice(["", "", "Ring back when you say you will.", "More evening hours."]),
+        )
