@@ -19,6 +19,7 @@ from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
+from onestory.measures.models import Completion
 from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
@@ -329,6 +330,13 @@ def _meeting(w: World) -> int:
         )
         meeting.organisations.set([w.nav_org, w.housing_org])
     return meeting.pk
+
+
+NDTA_ITEMS = (
+    "engagement", "intentional_self_harm", "unintentional_self_harm", "risk_to_others",
+    "risk_from_others", "stress_anxiety", "social_effectiveness", "alcohol_drugs",
+    "impulse_control", "housing",
+)  # fmt: skip
 
 
 def _barrier(w: World) -> int:
@@ -963,6 +971,25 @@ CASES: dict[str, Case] = {
         MANAGER_PAGE,
     ),
     "voice:you_said_we_did": Case(lambda w: "/you-said-we-did/", "navigator", "analyst", PUBLIC),
+    # --- measures and outcomes
+    "measures:person": Case(
+        lambda w: f"/people/{_alice(w)}/measures/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        must_not_show={"outsider": "Marsh"},
+    ),
+    "measures:completion_new": Case(
+        lambda w: f"/people/{_alice(w)}/measures/ndta/new/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"completed_on": "2026-01-05"} | {f"item_{k}": "1" for k in NDTA_ITEMS},
+            changed=lambda w: Completion.objects.count(),
+        ),
+    ),
+    "measures:outcomes": Case(lambda w: "/outcomes/", "manager", "navigator", MANAGER_PAGE),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

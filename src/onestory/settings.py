@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "onestory.directory",
     "onestory.insight",
     "onestory.voice",
+    "onestory.measures",
 ]
 
 MIDDLEWARE = [

@@ -28,5 +28,6 @@ urlpatterns = [
     path("audit/", include("onestory.audit.urls")),
     path("imports/", include("onestory.intake.urls")),
     path("", include("onestory.voice.urls")),
+    path("", include("onestory.measures.urls")),
     path("api/v1/", api.urls),
 ]

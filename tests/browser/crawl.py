@@ -197,6 +197,12 @@ PAGES: list[Visit] = [
         lambda w: (_barrier(w), "/barriers/themes/")[1],
         frozenset({"manager", "board_member"}),
     ),
+    Visit("measures", lambda w: f"/people/{_alice(w)}/measures/", RELATED),
+    Visit("record an NDTA", lambda w: f"/people/{_alice(w)}/measures/ndta/new/", NAVIGATORS),
+    Visit(
+        "record wellbeing (ONS4)", lambda w: f"/people/{_alice(w)}/measures/ons4/new/", NAVIGATORS
+    ),
+    Visit("outcomes", lambda w: "/outcomes/", frozenset({"manager", "analyst", "board_member"})),
     Visit("ask for feedback", lambda w: "/feedback/new/", CASEWORK),
     Visit("kiosk mode", lambda w: "/feedback/kiosk/start/", CASEWORK),
     Visit(
@@ -290,6 +296,7 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("team around the person", lambda w: f"/people/{_alice(w)}/team/", ""),
     ("log a barrier", lambda w: "/barriers/new/", ""),
     ("speak up anonymously", lambda w: "/speak-up/", ""),
+    ("record an NDTA", lambda w: f"/people/{_alice(w)}/measures/ndta/new/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -630,6 +637,9 @@ COVERAGE: dict[str, str] = {
     "voice:panel_meeting": "crawl (board: with errors)",
     "voice:recommendation": "crawl",
     "voice:you_said_we_did": "signed-out crawl; test_voice_journey.py",
+    "measures:person": "crawl; test_measures_journey.py",
+    "measures:completion_new": "crawl (with errors); test_measures_journey.py",
+    "measures:outcomes": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",
     "api:openapi-json": "not a page: JSON API",

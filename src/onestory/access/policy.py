@@ -195,3 +195,16 @@ def may_see_barrier(*, role: Role, raised_here: bool, owned_here: bool, raised_b
 def may_run_panel(*, role: Role) -> bool:
     """Board members and managers record the lived experience panel's meetings."""
     return role in {Role.BOARD_MEMBER, Role.MANAGER}
+
+
+# --- Measures (issue 8): navigators, practitioners and managers record questionnaires for
+# people who share their measures with the organisation.
+MEASURING_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER, Role.MANAGER})
+
+
+def may_record_measures(*, role: Role, categories: frozenset[Category]) -> bool:
+    return role in MEASURING_ROLES and Category.MEASURES in categories
+
+
+def may_see_measures(*, categories: frozenset[Category]) -> bool:
+    return Category.MEASURES in categories

@@ -25,6 +25,7 @@ from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
+from onestory.measures.models import Completion
 from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
@@ -801,3 +802,21 @@ def recommendation_get(ctx: AccessContext, recommendation_id: int) -> Recommenda
     if item is None or not policy.may_run_panel(role=ctx.role):
         raise Http404("No such recommendation")
     return item
+
+
+# --- Measures
+
+
+def person_completions(view: PersonView) -> list[Completion] | None:
+    """A person's questionnaire completions, or ``None`` when they do not share their
+    measures with this organisation."""
+    _require_context()
+    if not policy.may_see_measures(categories=view.categories):
+        return None
+    rows = list(
+        Completion.objects.filter(person=view.person)
+        .select_related("instrument", "organisation")
+        .order_by("completed_on", "pk")
+    )
+    _note_returned([view.id], action="measures.view")
+    return rows

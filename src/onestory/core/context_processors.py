@@ -29,6 +29,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         items.append(("Barriers", reverse("voice:board")))
     if access.role in {Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER}:
         items.append(("Insight", reverse("insight:dashboard")))
+        items.append(("Outcomes", reverse("measures:outcomes")))
         items.append(("Working together", reverse("meetings:working_together")))
     if access.role == Role.BOARD_MEMBER:
         items.append(("Barriers", reverse("voice:board")))

@@ -31,6 +31,7 @@ from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.linking import link_everything
 from onestory.intake.models import SourceRecord
 from onestory.intake.services import feed_import
+from onestory.measures import demo as measures_demo
 from onestory.meetings import demo as meetings_demo
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.voice import demo as voice_demo
@@ -425,4 +426,10 @@ def _relationships_and_sharing(
     )
     voice_demo.build(
         orgs=orgs, users=users, people=[p for p, _, _, _ in current], today=today, rng=rng
+    )
+    measures_demo.build(
+        caseload=[(p, w, s) for p, w, s, _ in current],
+        organisation=nav_org,
+        today=today,
+        rng=rng,
     )

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from onestory.core.disclosure import Rule
 from onestory.core.exports import safe_cell
 from onestory.insight.dashboard import Dashboard, build
+from onestory.measures.outcomes import change_of
 from onestory.voice.selectors import quarter_pack
 
 BLUE = (29, 112, 184)
@@ -167,6 +168,7 @@ def board_pdf() -> bytes:
             ],
             "quarter": quarter_of(figures.as_of),
             "voice": quarter_pack(figures.as_of, Rule.from_settings()),
+            "ndta": change_of("ndta", key=None, lower_is_better=True, rule=Rule.from_settings()),
         },
     )
     pdf: bytes = HTML(string=html).write_pdf()
@@ -237,6 +239,13 @@ def board_xlsx() -> bytes:
     overlap.append(["Domain", "People facing it"])
     for t in figures.domain_totals:
         overlap.append([t.label, _shown(t.people)])
+    ndta = change_of("ndta", key=None, lower_is_better=True, rule=Rule.from_settings())
+    outcomes = book.create_sheet("Outcomes")
+    outcomes.append(["New Directions Team Assessment (lower is better)", "Value"])
+    outcomes.append(["People with two or more assessments", _shown(ndta.people)])
+    outcomes.append(["Average first total", "" if ndta.first_mean is None else ndta.first_mean])
+    outcomes.append(["Average latest total", "" if ndta.latest_mean is None else ndta.latest_mean])
+    outcomes.append(["People whose total improved", _shown(ndta.improved)])
     voice = quarter_pack(figures.as_of, Rule.from_settings())
     barriers = book.create_sheet("Barriers and voice")
     barriers.append(["Barriers this quarter", "Raised", "Resolved"])

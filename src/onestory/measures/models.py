@@ -1,0 +1,69 @@
+"""Questionnaires as data (``onestory_engine.measures``) and their completions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from onestory.access.models import Organisation, User
+from onestory.people.models import Person
+from onestory_engine import measures as engine
+
+
+class Instrument(models.Model):
+    """One version of a questionnaire. A new version is a new row; completions keep the
+    version they were scored with."""
+
+    code = models.CharField(max_length=50)
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    definition = models.JSONField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="instrument_code_version")
+        ]
+        ordering = ["code", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (version {self.version})"
+
+    @property
+    def parsed(self) -> engine.Instrument:
+        return engine.instrument_from(self.definition)
+
+
+class Completion(models.Model):
+    """One person's answers to one instrument on one day, with the scores they give."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="completions")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    completed_on = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    answers = models.JSONField()
+    total = models.FloatField(null=True, blank=True)
+    subscores = models.JSONField(default=dict)
+    complete = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["completed_on", "pk"]
+        indexes = [models.Index(fields=["person", "instrument"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.code} on {self.completed_on:%d %b %Y}"
+
+    def answer_rows(self) -> list[dict[str, Any]]:
+        items = self.instrument.parsed.items
+        return [
+            {
+                "text": i.text,
+                "answer": dict(i.scale).get(self.answers.get(i.key), "Not answered")
+                if self.answers.get(i.key) is not None
+                else "Not answered",
+            }
+            for i in items
+        ]

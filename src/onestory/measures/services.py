@@ -1,0 +1,65 @@
+"""Recording measures. Each write takes ``actor=`` and is audited explicitly."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from onestory.access import policy
+from onestory.access.context import AccessContext
+from onestory.access.scope import PersonView
+from onestory.audit import services as audit
+from onestory.measures.models import Completion, Instrument
+from onestory_engine import measures as engine
+
+
+class MeasureError(ValueError):
+    """A refused step; the message says why in plain English."""
+
+
+def current_instrument(code: str) -> Instrument:
+    instrument = Instrument.objects.filter(code=code, active=True).order_by("-version").first()
+    if instrument is None:
+        raise MeasureError(f"There is no questionnaire called {code!r}.")
+    return instrument
+
+
+def completion_record(
+    *,
+    actor: AccessContext,
+    view: PersonView,
+    instrument: Instrument,
+    answers: dict[str, int | None],
+    completed_on: date | None = None,
+) -> Completion:
+    """Score and store one completion for a person the worker works with."""
+    if not policy.may_record_measures(role=actor.role, categories=view.categories):
+        raise MeasureError("Your role cannot record measures for this person.")
+    day = completed_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise MeasureError("The date cannot be in the future.")
+    try:
+        result = engine.score(instrument.parsed, answers)
+    except engine.InstrumentError as exc:
+        raise MeasureError(str(exc)) from exc
+    with transaction.atomic():
+        completion = Completion.objects.create(
+            person=view.person,
+            instrument=instrument,
+            completed_on=day,
+            recorded_by=actor.user,
+            organisation=actor.organisation,
+            answers={k: v for k, v in answers.items() if v is not None},
+            total=result.total,
+            subscores=result.subscores,
+            complete=result.complete,
+        )
+        audit.record(
+            actor=actor.actor,
+            action=f"measure.{instrument.code}",
+            persons=[view.id],
+            detail={"completion": completion.pk},
+        )
+    return completion

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from onestory.measures import views
+
+app_name = "measures"
+urlpatterns = [
+    path("people/<int:person_id>/measures/", views.person_measures, name="person"),
+    path(
+        "people/<int:person_id>/measures/<slug:code>/new/",
+        views.completion_new,
+        name="completion_new",
+    ),
+    path("outcomes/", views.outcomes_dashboard, name="outcomes"),
+]

@@ -1,0 +1,151 @@
+"""Measures for a person, and the outcomes dashboard. Thin: scope, one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from onestory.access import policy, scope
+from onestory.access.context import AccessContext, request_access
+from onestory.access.decorators import roles
+from onestory.access.roles import Role
+from onestory.access.scope import PersonView
+from onestory.casework.views import person_page
+from onestory.core.disclosure import Rule
+from onestory.insight import dashboard as insight
+from onestory.measures import forms, outcomes, services
+from onestory.measures.models import Completion
+from onestory.voice.selectors import quarter_pack
+from onestory_engine import measures as engine
+
+RECORDING = tuple(policy.MEASURING_ROLES)
+VIEWING = (Role.NAVIGATOR, Role.PRACTITIONER, Role.PEER_MENTOR, Role.MANAGER)
+
+
+def line_chart(points: list[tuple[str, float]], *, top: float, title: str) -> dict[str, Any]:
+    """Geometry for a server-rendered SVG line chart of one series (0 at the bottom)."""
+    width, height, left, bottom, pad = 640, 220, 40, 30, 20
+    step = (width - left - pad) / max(len(points) - 1, 1)
+    dots = []
+    for i, (label, value) in enumerate(points):
+        x = left + i * step if len(points) > 1 else left + (width - left) / 2
+        y = height - bottom - (height - bottom - pad) * value / (top or 1)
+        dots.append({"x": x, "y": y, "label": label, "value": value})
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "base": height - bottom,
+        "left": left,
+        "dots": dots,
+        "path": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots),
+        "top": top,
+    }
+
+
+@roles(*VIEWING)
+@person_page("measures.view")
+def person_measures(request: HttpRequest, access: AccessContext, view: PersonView) -> HttpResponse:
+    rows = scope.person_completions(view)
+    context: dict[str, Any] = {
+        "view": view,
+        "person": view.person,
+        "section": "measures",
+        "shared": rows is not None,
+        "can_record": policy.may_record_measures(role=access.role, categories=view.categories),
+    }
+    if rows is not None:
+        ndta = [c for c in rows if c.instrument.code == "ndta" and c.total is not None]
+        context["ndta"] = ndta
+        if ndta:
+            context["ndta_change"] = (
+                engine.change(ndta[0].total, ndta[-1].total, lower_is_better=True)
+                if len(ndta) > 1
+                else None
+            )
+            context["ndta_chart"] = line_chart(
+                [(f"{c.completed_on:%b %Y}", float(c.total or 0)) for c in ndta],
+                top=48,
+                title=f"NDTA total for {view.person.display_name} (0 to 48, lower is better)",
+            )
+        context["others"] = [c for c in rows if c.instrument.code != "ndta"]
+    return render(request, "measures/person.html", context)
+
+
+@roles(*RECORDING)
+@person_page("measures.record")
+def completion_new(
+    request: HttpRequest, access: AccessContext, view: PersonView, code: str
+) -> HttpResponse:
+    if not policy.may_record_measures(role=access.role, categories=view.categories):
+        return render(request, "errors/403.html", status=403)
+    try:
+        instrument = services.current_instrument(code)
+    except services.MeasureError as exc:
+        raise Http404(str(exc)) from exc
+    parsed = instrument.parsed
+    form = forms.CompletionForm(
+        request.POST if request.method == "POST" else None, instrument=parsed
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            completion = services.completion_record(
+                actor=access,
+                view=view,
+                instrument=instrument,
+                answers=form.answers(),
+                completed_on=form.cleaned_data["completed_on"],
+            )
+        except services.MeasureError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _saved(completion))
+            return redirect("measures:person", person_id=view.id)
+    return render(
+        request,
+        "measures/completion_new.html",
+        {"form": form, "instrument": parsed, "person": view.person, "view": view},
+    )
+
+
+def _saved(completion: Completion) -> str:
+    if completion.total is None:
+        return f"{completion.instrument.name} saved."
+    total = f"{completion.total:g}"
+    return f"{completion.instrument.name} saved: total {total}."
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
+    """The eight outcome statements with the measures the work collects."""
+    access = request_access(request)
+    rule = Rule.from_settings() if access.role in {Role.ANALYST, Role.BOARD_MEMBER} else None
+    figures = insight.build(rule=rule)
+    wellbeing = [
+        (label, key, outcomes.change_of("ons4", key=key, lower_is_better=key == "anxious_yesterday",
+                                        rule=rule))
+        for label, key in (
+            ("Life satisfaction", "life_satisfaction"),
+            ("Feeling things are worthwhile", "worthwhile"),
+            ("Happiness yesterday", "happy_yesterday"),
+            ("Anxiety yesterday", "anxious_yesterday"),
+        )
+    ]  # fmt: skip
+    return render(
+        request,
+        "measures/outcomes.html",
+        {
+            "d": figures,
+            "suppressed": rule is not None,
+            "ndta": outcomes.change_of("ndta", key=None, lower_is_better=True, rule=rule),
+            "wellbeing": wellbeing,
+            "experience": outcomes.change_of(
+                "experience", key=None, lower_is_better=False, rule=rule
+            ),
+            "goals": outcomes.goals(rule),
+            "voice": quarter_pack(figures.as_of, rule or Rule(threshold=0, base=1)),
+        },
+    )

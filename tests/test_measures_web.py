@@ -1,0 +1,77 @@
+"""Measures recorded in the work (issue 8): a navigator records NDTAs for Alice; her
+measures page shows the change; the outcomes dashboard shows it, exact for a manager and
+through the small-number rule for analysts and board members."""
+
+from __future__ import annotations
+
+import re
+
+from onestory.audit.models import AuditEvent
+from onestory.measures.models import Completion
+from tests.conftest import World, signed_in_client
+
+FIRST = {
+    "engagement": 3, "intentional_self_harm": 1, "unintentional_self_harm": 2,
+    "risk_to_others": 2, "risk_from_others": 3, "stress_anxiety": 4,
+    "social_effectiveness": 2, "alcohol_drugs": 4, "impulse_control": 3, "housing": 4,
+}  # fmt: skip
+LATER = dict.fromkeys(FIRST, 1)  # 8 x 1 + 2 x 2 = 12
+
+
+def _post(client, person_id: int, answers: dict[str, int], day: str):  # type: ignore[no-untyped-def]
+    data = {f"item_{k}": str(v) for k, v in answers.items()} | {"completed_on": day}
+    return client.post(f"/people/{person_id}/measures/ndta/new/", data)
+
+
+def test_a_navigator_records_two_ndtas_and_sees_the_change(world: World) -> None:
+    navigator = signed_in_client(world.user("navigator"))
+    page = navigator.get(f"/people/{world.alice.pk}/measures/ndta/new/").content.decode()
+    assert "Risk to others" in page and "8: serious risk" in page
+    response = _post(navigator, world.alice.pk, FIRST, "2026-05-01")
+    assert response.status_code == 302
+    assert Completion.objects.get().total == 33
+    _post(navigator, world.alice.pk, LATER, "2026-08-01")
+    page = navigator.get(f"/people/{world.alice.pk}/measures/").content.decode()
+    assert "21 points better" in page and "<polyline" in page
+    event = AuditEvent.objects.filter(action__contains="measure.ndta").first()
+    assert event is not None and event.person_ids == [world.alice.pk]
+    # The outcomes dashboard: exact for a manager.
+    outcomes = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
+    assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>1<", outcomes)
+    assert "33.0 then 12.0" in outcomes
+    # One person is a small number: hidden from the board.
+    board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
+    assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>\*<", board)
+    assert "33.0" not in board
+
+
+def test_an_incomplete_ndta_names_each_missing_item_and_stores_nothing(world: World) -> None:
+    navigator = signed_in_client(world.user("navigator"))
+    response = _post(navigator, world.alice.pk, {"engagement": 3}, "2026-05-01")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Answer question 4: risk to others" in page
+    response = _post(navigator, world.alice.pk, {**FIRST, "housing": 9}, "2026-05-01")
+    assert "Select a valid choice" in response.content.decode()
+    response = _post(navigator, world.alice.pk, FIRST, "2999-01-01")
+    assert "cannot be in the future" in response.content.decode()
+    assert Completion.objects.count() == 0
+
+
+def test_who_may_record_and_see_measures(world: World) -> None:
+    # A peer mentor sees the page but cannot record; a practitioner whose organisation
+    # Alice does not share measures with sees that she has not; an outsider gets nothing.
+    peer = signed_in_client(world.user("peer_mentor"))
+    assert peer.get(f"/people/{world.alice.pk}/measures/").status_code == 200
+    assert peer.get(f"/people/{world.alice.pk}/measures/ndta/new/").status_code == 403
+    practitioner = signed_in_client(world.user("practitioner"))
+    page = practitioner.get(f"/people/{world.alice.pk}/measures/").content.decode()
+    assert "has not agreed to share their measures" in page
+    assert practitioner.get(f"/people/{world.alice.pk}/measures/ndta/new/").status_code == 403
+    outsider = signed_in_client(world.user("outsider"))
+    assert outsider.get(f"/people/{world.alice.pk}/measures/").status_code == 404
+    assert (
+        signed_in_client(world.user("navigator"))
+        .get(f"/people/{world.alice.pk}/measures/nonsense/new/")
+        .status_code
+        == 404
+    )
