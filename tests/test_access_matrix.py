@@ -990,6 +990,9 @@ CASES: dict[str, Case] = {
         ),
     ),
     "measures:outcomes": Case(lambda w: "/outcomes/", "manager", "navigator", MANAGER_PAGE),
+    "measures:service_costs": Case(
+        lambda w: "/outcomes/service-costs/", "analyst", "navigator", MANAGER_PAGE
+    ),
     # --- administration
     "admin_area:organisations": Case(
         lambda w: "/admin-area/organisations/", "administrator", "privacy_officer", ADMIN_PAGE

@@ -75,3 +75,31 @@ def test_who_may_record_and_see_measures(world: World) -> None:
         .status_code
         == 404
     )
+
+
+def test_service_use_and_cost_before_and_after_support(world: World) -> None:
+    from datetime import date, timedelta
+
+    from onestory.casework.models import Allocation
+    from onestory.people.models import TimelineEvent
+
+    start = date.today() - timedelta(days=400)  # noqa: DTZ011
+    Allocation.objects.create(
+        person=world.alice, organisation=world.nav_org, worker=world.user("navigator"),
+        kind="lead", started_on=start, allocated_by=world.user("manager"),
+    )  # fmt: skip
+    for days, event_type in ((-30, "arrest"), (-20, "arrest"), (100, "arrest")):
+        TimelineEvent.objects.create(
+            person=world.alice, organisation=world.police_org, category="criminal_justice",
+            event_type=event_type, occurred_on=start + timedelta(days=days),
+        )  # fmt: skip
+    # An arrest (2006/07 £593) in 2025/26 prices: 593 x 105.6 / 63.9 = £979.98.
+    navigator = signed_in_client(world.user("navigator")).get(f"/people/{world.alice.pk}/measures/")
+    page = navigator.content.decode()
+    assert "Arrest (detained): 2" in page and "£1,960" in page  # 2 x 979.98
+    assert "Year 1 of support" in page and "£980" in page
+    manager = signed_in_client(world.user("manager")).get("/outcomes/service-costs/")
+    text = manager.content.decode()
+    assert "regression to the mean" in text and "£1960" in text
+    board = signed_in_client(world.user("board_member")).get("/outcomes/service-costs/")
+    assert "£1960" not in board.content.decode()  # one person: hidden

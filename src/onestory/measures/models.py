@@ -67,3 +67,40 @@ class Completion(models.Model):
             }
             for i in items
         ]
+
+
+class UnitCost(models.Model):
+    """A unit cost and its price year (editable data; DOMAIN.md's table by default)."""
+
+    class Per(models.TextChoices):
+        EVENT = "event", "Each time"
+        NIGHT = "night", "Each night"
+        YEAR = "year", "A year (counted per night)"
+
+    key = models.CharField(max_length=50, unique=True)
+    label = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    price_year = models.CharField(max_length=7)
+    per = models.CharField(max_length=10, choices=Per.choices, default=Per.EVENT)
+    source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: £{self.amount} ({self.price_year})"
+
+
+class UpratingIndex(models.Model):
+    """One financial year's value of the uprating index (editable data)."""
+
+    year = models.CharField(max_length=7, unique=True)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+    source = models.CharField(max_length=300, blank=True)
+    reporting_year = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.value}"

@@ -11,4 +11,5 @@ urlpatterns = [
         name="completion_new",
     ),
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
+    path("outcomes/service-costs/", views.service_costs, name="service_costs"),
 ]

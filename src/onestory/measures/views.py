@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from onestory.access import policy, scope
 from onestory.access.context import AccessContext, request_access
@@ -16,7 +17,7 @@ from onestory.access.scope import PersonView
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule
 from onestory.insight import dashboard as insight
-from onestory.measures import forms, outcomes, services
+from onestory.measures import costs, forms, outcomes, services
 from onestory.measures.models import Completion
 from onestory.voice.selectors import quarter_pack
 from onestory_engine import measures as engine
@@ -72,6 +73,16 @@ def person_measures(request: HttpRequest, access: AccessContext, view: PersonVie
                 title=f"NDTA total for {view.person.display_name} (0 to 48, lower is better)",
             )
         context["others"] = [c for c in rows if c.instrument.code != "ndta"]
+    start = costs.support_starts().get(view.id)
+    if start is not None:
+        # Only events in the categories this user may see are costed.
+        price = costs.prices()
+        context["costs"] = costs.person_costs(
+            view.id, start, timezone.localdate(), {c.value for c in view.categories}
+        )
+        context["cost_labels"] = price.labels
+        context["cost_year"] = price.reporting_year
+        context["support_start"] = start
     return render(request, "measures/person.html", context)
 
 
@@ -116,6 +127,35 @@ def _saved(completion: Completion) -> str:
         return f"{completion.instrument.name} saved."
     total = f"{completion.total:g}"
     return f"{completion.instrument.name} saved: total {total}."
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def service_costs(request: HttpRequest) -> HttpResponse:
+    """The cost of the public services people used, before and after support began."""
+    access = request_access(request)
+    rule = Rule.from_settings() if access.role in {Role.ANALYST, Role.BOARD_MEMBER} else None
+    price = costs.prices()
+    rows = costs.cohort_costs(timezone.localdate(), rule)
+    return render(
+        request,
+        "measures/costs.html",
+        {
+            "rows": rows,
+            "price": price,
+            "units": sorted(price.per_use.items(), key=lambda kv: price.labels[kv[0]]),
+            "suppressed": rule is not None,
+            "chart": insight.bar_chart(
+                [
+                    (
+                        r.label.replace(" of support", ""),
+                        None if r.mean_cost is None else int(r.mean_cost),
+                    )
+                    for r in rows
+                ],
+                title="Average cost of services used per person, before and after support began",
+            ),
+        },
+    )
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
