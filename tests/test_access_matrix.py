@@ -19,7 +19,7 @@ from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
-from onestory.measures.models import Completion
+from onestory.measures.models import Completion, Equality
 from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
@@ -990,6 +990,16 @@ CASES: dict[str, Case] = {
         ),
     ),
     "measures:outcomes": Case(lambda w: "/outcomes/", "manager", "navigator", MANAGER_PAGE),
+    "measures:equality": Case(
+        lambda w: f"/people/{_alice(w)}/equality/",
+        "navigator",
+        "analyst",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"based_on_version": "0", "sex": "prefer_not"},
+            changed=lambda w: list(Equality.objects.values_list("sex", "version")),
+        ),
+    ),
     "measures:service_costs": Case(
         lambda w: "/outcomes/service-costs/", "analyst", "navigator", MANAGER_PAGE
     ),

@@ -103,3 +103,46 @@ def test_service_use_and_cost_before_and_after_support(world: World) -> None:
     assert "regression to the mean" in text and "£1960" in text
     board = signed_in_client(world.user("board_member")).get("/outcomes/service-costs/")
     assert "£1960" not in board.content.decode()  # one person: hidden
+
+
+def test_equality_monitoring_is_the_persons_choice_and_breaks_down_outcomes(
+    world: World,
+) -> None:
+    from onestory.measures.models import Equality
+
+    navigator = signed_in_client(world.user("navigator"))
+    page = navigator.get(f"/people/{world.alice.pk}/equality/").content.decode()
+    assert "Prefer not to say" in page and "Not asked yet" in page
+    response = navigator.post(
+        f"/people/{world.alice.pk}/equality/",
+        {"based_on_version": "0", "sex": "female", "ethnicity": "prefer_not", "disabled": "yes"},
+    )
+    assert response.status_code == 302
+    record = Equality.objects.get()
+    assert (record.sex, record.ethnicity, record.religion) == ("female", "prefer_not", "")
+    # A second edit based on the old version is refused and changes nothing.
+    stale = navigator.post(
+        f"/people/{world.alice.pk}/equality/",
+        {"based_on_version": "0", "sex": "male"},
+    )
+    assert "Someone else recorded" in stale.content.decode()
+    assert Equality.objects.get().sex == "female"
+    assert (
+        signed_in_client(world.user("outsider"))
+        .get(f"/people/{world.alice.pk}/equality/")
+        .status_code
+        == 404
+    )
+    # The outcomes page breaks the people with a navigator down by it.
+    from datetime import date
+
+    from onestory.casework.models import Allocation
+
+    Allocation.objects.create(
+        person=world.alice, organisation=world.nav_org, worker=world.user("navigator"),
+        kind="lead", started_on=date(2026, 1, 5), allocated_by=world.user("manager"),
+    )  # fmt: skip
+    manager = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
+    assert "women among people with a navigator: <strong>100.0%" in manager
+    board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
+    assert "women among people with a navigator: <strong>*" in board

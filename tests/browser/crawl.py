@@ -203,6 +203,7 @@ PAGES: list[Visit] = [
         "record wellbeing (ONS4)", lambda w: f"/people/{_alice(w)}/measures/ons4/new/", NAVIGATORS
     ),
     Visit("outcomes", lambda w: "/outcomes/", frozenset({"manager", "analyst", "board_member"})),
+    Visit("equality monitoring", lambda w: f"/people/{_alice(w)}/equality/", RELATED),
     Visit(
         "service use and its cost",
         lambda w: "/outcomes/service-costs/",
@@ -645,6 +646,7 @@ COVERAGE: dict[str, str] = {
     "measures:person": "crawl; test_measures_journey.py",
     "measures:completion_new": "crawl (with errors); test_measures_journey.py",
     "measures:outcomes": "crawl (manager exact; analyst and board suppressed)",
+    "measures:equality": "crawl; test_measures_web.py",
     "measures:service_costs": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",

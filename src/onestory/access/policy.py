@@ -208,3 +208,12 @@ def may_record_measures(*, role: Role, categories: frozenset[Category]) -> bool:
 
 def may_see_measures(*, categories: frozenset[Category]) -> bool:
     return Category.MEASURES in categories
+
+
+def may_record_equality(*, role: Role, categories: frozenset[Category]) -> bool:
+    """Protected characteristics are the person's own account of themselves (About me)."""
+    return role in MEASURING_ROLES and Category.ABOUT_ME in categories
+
+
+def may_see_equality(*, categories: frozenset[Category]) -> bool:
+    return Category.ABOUT_ME in categories

@@ -25,7 +25,7 @@ from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
-from onestory.measures.models import Completion
+from onestory.measures.models import Completion, Equality
 from onestory.meetings.models import Action, AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 from onestory.referrals.models import Alert, Referral
@@ -820,3 +820,12 @@ def person_completions(view: PersonView) -> list[Completion] | None:
     )
     _note_returned([view.id], action="measures.view")
     return rows
+
+
+def person_equality(view: PersonView) -> tuple[bool, Equality | None]:
+    """Whether this user may see the person's equality monitoring, and the record."""
+    _require_context()
+    if not policy.may_see_equality(categories=view.categories):
+        return False, None
+    _note_returned([view.id], action="equality.view")
+    return True, Equality.objects.filter(person=view.person).first()

@@ -124,3 +124,12 @@ def cohort_costs(today: date, rule: Rule | None) -> list[PeriodRow]:
             )
         )
     return out
+
+
+def supported_now() -> list[int]:
+    """People with a current lead worker (one-to-one support)."""
+    return list(
+        Allocation.objects.filter(kind=Allocation.Kind.LEAD, ended_on__isnull=True)
+        .values_list("person_id", flat=True)
+        .distinct()
+    )

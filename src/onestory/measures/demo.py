@@ -7,7 +7,7 @@ import random
 from datetime import date, timedelta
 
 from onestory.access.models import Organisation, User
-from onestory.measures.models import Completion, Instrument
+from onestory.measures.models import Completion, Equality, Instrument
 from onestory.people.models import Person
 from onestory_engine import measures as engine
 
@@ -59,4 +59,23 @@ def build(
             wellbeing = min(9.0, wellbeing + rng.uniform(-0.4, 0.8))
             day += timedelta(days=91)
     Completion.objects.bulk_create(rows, batch_size=1000)
+    # Equality monitoring, as people chose to answer (some prefer not to say).
+    Equality.objects.bulk_create(
+        [
+            Equality(
+                person=person,
+                sex=rng.choices(["female", "male", "prefer_not"], [0.36, 0.6, 0.04])[0],
+                ethnicity=rng.choices(
+                    ["white", "black", "asian", "mixed", "other", "prefer_not"],
+                    [0.7, 0.1, 0.08, 0.06, 0.02, 0.04],
+                )[0],
+                disabled=rng.choices(["yes", "no", "prefer_not"], [0.45, 0.45, 0.1])[0],
+                recorded_on=started,
+                recorded_by=worker,
+                organisation=organisation,
+            )
+            for person, worker, started in caseload
+            if rng.random() < 0.85
+        ]
+    )
     return len(rows)

@@ -3,9 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
 from onestory.core.forms import DateInput, GovukForm
+from onestory.measures.models import Equality
+from onestory.measures.services import EQUALITY_FIELDS
 from onestory_engine import measures as engine
 
 
@@ -42,3 +45,32 @@ class CompletionForm(GovukForm):
         return {
             item.key: self.cleaned_data.get(f"item_{item.key}") for item in self.instrument.items
         }
+
+
+class EqualityForm(GovukForm):
+    """Each question optional: blank means not asked yet."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in EQUALITY_FIELDS:
+            model_field = Equality._meta.get_field(name)
+            assert isinstance(model_field, models.CharField)
+            choices = [("", "Not asked yet"), *(model_field.choices or [])]
+            self.fields[name] = forms.ChoiceField(
+                label=str(model_field.verbose_name).capitalize()
+                if name in {"gender_same_as_birth", "disabled"}
+                else EQUALITY_LABELS[name],
+                choices=choices,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
+
+EQUALITY_LABELS = {
+    "sex": "Sex",
+    "ethnicity": "Ethnic group",
+    "sexual_orientation": "Sexual orientation",
+    "religion": "Religion or belief",
+}

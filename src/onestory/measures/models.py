@@ -104,3 +104,68 @@ class UpratingIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.value}"
+
+
+PREFER_NOT = ("prefer_not", "Prefer not to say")
+
+
+class Equality(models.Model):
+    """Protected characteristics, as the person chooses to describe them (or not). One
+    row per person, versioned so that two edits at once never lose one."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        PREFER_NOT = PREFER_NOT
+
+    class YesNo(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        PREFER_NOT = PREFER_NOT
+
+    class Ethnicity(models.TextChoices):
+        # The five high-level groups of the 2021 Census in England and Wales.
+        ASIAN = "asian", "Asian or Asian British"
+        BLACK = "black", "Black, Black British, Caribbean or African"
+        MIXED = "mixed", "Mixed or multiple ethnic groups"
+        WHITE = "white", "White"
+        OTHER = "other", "Another ethnic group"
+        PREFER_NOT = PREFER_NOT
+
+    class Orientation(models.TextChoices):
+        STRAIGHT = "straight", "Straight or heterosexual"
+        GAY_LESBIAN = "gay_lesbian", "Gay or lesbian"
+        BISEXUAL = "bisexual", "Bisexual"
+        OTHER = "other", "Another sexual orientation"
+        PREFER_NOT = PREFER_NOT
+
+    class Religion(models.TextChoices):
+        NONE = "none", "No religion"
+        CHRISTIAN = "christian", "Christian"
+        MUSLIM = "muslim", "Muslim"
+        HINDU = "hindu", "Hindu"
+        SIKH = "sikh", "Sikh"
+        JEWISH = "jewish", "Jewish"
+        BUDDHIST = "buddhist", "Buddhist"
+        OTHER = "other", "Another religion"
+        PREFER_NOT = PREFER_NOT
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="equality")
+    sex = models.CharField(max_length=20, choices=Sex.choices, blank=True)
+    gender_same_as_birth = models.CharField(
+        "Is your gender the same as the sex you were registered at birth?",
+        max_length=20, choices=YesNo.choices, blank=True,
+    )  # fmt: skip
+    ethnicity = models.CharField(max_length=20, choices=Ethnicity.choices, blank=True)
+    disabled = models.CharField(
+        "Do you consider yourself disabled?", max_length=20, choices=YesNo.choices, blank=True
+    )
+    sexual_orientation = models.CharField(max_length=20, choices=Orientation.choices, blank=True)
+    religion = models.CharField(max_length=20, choices=Religion.choices, blank=True)
+    recorded_on = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"Equality monitoring for person {self.person_id}"

@@ -4,12 +4,17 @@ board members."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from statistics import mean
 
 from onestory.casework.models import Goal
 from onestory.core.disclosure import Rule
-from onestory.measures.models import Completion
+from onestory.insight.dashboard import secondary
+from onestory.measures.models import Completion, Equality
+from onestory.people.models import Person
 from onestory_engine import measures as engine
 
 
@@ -64,3 +69,98 @@ def goals(rule: Rule | None) -> Goals:
     if rule is None:
         return Goals(total, achieved)
     return Goals(rule.count(total), rule.count(achieved))
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    label: str
+    cohort: int | None
+    supported: int | None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    title: str
+    rows: list[BreakdownRow]
+
+
+AGE_BANDS = ((18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+
+
+def _age_band(dob: date | None, today: date) -> str:
+    if dob is None:
+        return "Not known"
+    age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low} and over" if high == 200 else f"{low} to {high}"
+    return "Under 18"
+
+
+def equality_breakdowns(
+    cohort: list[int], supported: list[int], today: date, rule: Rule | None
+) -> tuple[list[Breakdown], float | None, float | None]:
+    """The cohort and the people in one-to-one support by each characteristic the person
+    chose to give; and the share of women in each (of those whose sex is recorded)."""
+    people = set(cohort) | set(supported)
+    records = {e.person_id: e for e in Equality.objects.filter(person_id__in=people)}
+    births = dict(Person.objects.filter(pk__in=people).values_list("pk", "date_of_birth"))
+    characteristics: list[tuple[str, Callable[[int], str]]] = [
+        ("Age", lambda p: _age_band(births.get(p), today)),
+    ]
+    for field_name, title in (
+        ("sex", "Sex"), ("gender_same_as_birth", "Gender the same as sex registered at birth"),
+        ("ethnicity", "Ethnic group"), ("disabled", "Disabled"),
+        ("sexual_orientation", "Sexual orientation"), ("religion", "Religion or belief"),
+    ):  # fmt: skip
+        characteristics.append((title, _label_of(records, field_name)))
+    out = []
+    for title, label_of in characteristics:
+        in_cohort = Counter(label_of(p) for p in cohort)
+        in_support = Counter(label_of(p) for p in supported)
+        labels = sorted(set(in_cohort) | set(in_support), key=_order)
+        raw_c = [in_cohort[label] for label in labels]
+        raw_s = [in_support[label] for label in labels]
+        cells_c: list[int | None] = list(raw_c)
+        cells_s: list[int | None] = list(raw_s)
+        if rule is not None:
+            cells_c = secondary([rule.count(n) for n in raw_c], raw_c)
+            cells_s = secondary([rule.count(n) for n in raw_s], raw_s)
+        out.append(
+            Breakdown(
+                title,
+                [
+                    BreakdownRow(lbl, c, s)
+                    for lbl, c, s in zip(labels, cells_c, cells_s, strict=True)
+                ],
+            )
+        )
+    sex = _label_of(records, "sex")
+
+    def women(ids: list[int]) -> float | None:
+        known = [sex(p) for p in ids if sex(p) in {"Female", "Male"}]
+        if not known:
+            return None
+        n = sum(1 for s in known if s == "Female")
+        if rule is not None:
+            share = rule.rate(n, len(known))
+            return None if share is None else round(100 * share, 1)
+        return round(100 * n / len(known), 1)
+
+    return out, women(cohort), women(supported)
+
+
+def _label_of(records: dict[int, Equality], field_name: str) -> Callable[[int], str]:
+    field = Equality._meta.get_field(field_name)
+    names = dict(getattr(field, "choices", None) or [])
+
+    def label(person_id: int) -> str:
+        record = records.get(person_id)
+        value = getattr(record, field_name, "") if record else ""
+        return str(names.get(value, "Not recorded")) if value else "Not recorded"
+
+    return label
+
+
+def _order(label: str) -> tuple[int, str]:
+    return ({"Not recorded": 2, "Prefer not to say": 1, "Not known": 2}.get(label, 0), label)

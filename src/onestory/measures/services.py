@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from onestory.access import policy
 from onestory.access.context import AccessContext
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
-from onestory.measures.models import Completion, Instrument
+from onestory.measures.models import Completion, Equality, Instrument
 from onestory_engine import measures as engine
 
 
@@ -63,3 +64,44 @@ def completion_record(
             detail={"completion": completion.pk},
         )
     return completion
+
+
+EQUALITY_FIELDS = (
+    "sex", "gender_same_as_birth", "ethnicity", "disabled", "sexual_orientation", "religion"
+)  # fmt: skip
+
+
+def equality_save(
+    *, actor: AccessContext, view: PersonView, answers: dict[str, str], based_on_version: int
+) -> Equality:
+    """Record what the person chose to say (blank: not asked yet; 'prefer not to say' is an
+    answer). Refused, changing nothing, if someone else saved in the meantime."""
+    if not policy.may_record_equality(role=actor.role, categories=view.categories):
+        raise MeasureError("Your role cannot record equality monitoring for this person.")
+    values = {f: answers.get(f, "") for f in EQUALITY_FIELDS}
+    today = timezone.localdate()
+    with transaction.atomic():
+        if based_on_version == 0:
+            record, created = Equality.objects.get_or_create(
+                person=view.person,
+                defaults={**values, "recorded_on": today, "recorded_by": actor.user,
+                          "organisation": actor.organisation},
+            )  # fmt: skip
+            if not created:
+                raise MeasureError(
+                    "Someone else recorded this person's answers since you opened the page. "
+                    "Nothing was changed: read theirs and try again."
+                )
+        else:
+            won = Equality.objects.filter(person=view.person, version=based_on_version).update(
+                **values, recorded_on=today, recorded_by=actor.user,
+                organisation=actor.organisation, version=F("version") + 1,
+            )  # fmt: skip
+            if not won:
+                raise MeasureError(
+                    "Someone else changed these answers since you opened the page. Nothing "
+                    "was changed: read theirs and try again."
+                )
+            record = Equality.objects.get(person=view.person)
+        audit.record(actor=actor.actor, action="equality.save", persons=[view.id])
+    return record

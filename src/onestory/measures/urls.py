@@ -10,6 +10,7 @@ urlpatterns = [
         views.completion_new,
         name="completion_new",
     ),
+    path("people/<int:person_id>/equality/", views.person_equality, name="equality"),
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
     path("outcomes/service-costs/", views.service_costs, name="service_costs"),
 ]

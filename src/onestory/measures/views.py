@@ -17,6 +17,7 @@ from onestory.access.scope import PersonView
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule
 from onestory.insight import dashboard as insight
+from onestory.insight.selectors import cohort_rows
 from onestory.measures import costs, forms, outcomes, services
 from onestory.measures.models import Completion
 from onestory.voice.selectors import quarter_pack
@@ -129,6 +130,51 @@ def _saved(completion: Completion) -> str:
     return f"{completion.instrument.name} saved: total {total}."
 
 
+@roles(*RECORDING, Role.PEER_MENTOR)
+@person_page("equality.view")
+def person_equality(request: HttpRequest, access: AccessContext, view: PersonView) -> HttpResponse:
+    """What the person chose to say about themselves for equality monitoring."""
+    visible, record = scope.person_equality(view)
+    editable = policy.may_record_equality(role=access.role, categories=view.categories)
+    form = forms.EqualityForm(
+        request.POST if request.method == "POST" and editable else None,
+        initial={
+            "based_on_version": record.version if record else 0,
+            **{f: getattr(record, f) for f in services.EQUALITY_FIELDS if record},
+        },
+    )
+    if request.method == "POST":
+        if not editable:
+            return render(request, "errors/403.html", status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.equality_save(
+                    actor=access,
+                    view=view,
+                    answers={f: data[f] for f in services.EQUALITY_FIELDS},
+                    based_on_version=data["based_on_version"],
+                )
+            except services.MeasureError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Equality monitoring saved.")
+                return redirect("measures:equality", person_id=view.id)
+    return render(
+        request,
+        "measures/equality.html",
+        {
+            "view": view,
+            "person": view.person,
+            "section": "measures",
+            "visible": visible,
+            "record": record,
+            "editable": editable,
+            "form": form,
+        },
+    )
+
+
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
 def service_costs(request: HttpRequest) -> HttpResponse:
     """The cost of the public services people used, before and after support began."""
@@ -174,10 +220,17 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             ("Anxiety yesterday", "anxious_yesterday"),
         )
     ]  # fmt: skip
+    cohort_ids = [int(r["person_id"]) for r in cohort_rows() if r["smd"] == 1]
+    breakdowns, women_cohort, women_support = outcomes.equality_breakdowns(
+        cohort_ids, costs.supported_now(), timezone.localdate(), rule
+    )
     return render(
         request,
         "measures/outcomes.html",
         {
+            "breakdowns": breakdowns,
+            "women_cohort": women_cohort,
+            "women_support": women_support,
             "d": figures,
             "suppressed": rule is not None,
             "ndta": outcomes.change_of("ndta", key=None, lower_is_better=True, rule=rule),
