@@ -1000,6 +1000,9 @@ CASES: dict[str, Case] = {
             changed=lambda w: list(Equality.objects.values_list("sex", "version")),
         ),
     ),
+    "measures:public_health": Case(
+        lambda w: "/outcomes/public-health/", "analyst", "navigator", MANAGER_PAGE
+    ),
     "measures:service_costs": Case(
         lambda w: "/outcomes/service-costs/", "analyst", "navigator", MANAGER_PAGE
     ),

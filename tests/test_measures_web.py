@@ -146,3 +146,33 @@ def test_equality_monitoring_is_the_persons_choice_and_breaks_down_outcomes(
     assert "women among people with a navigator: <strong>100.0%" in manager
     board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
     assert "women among people with a navigator: <strong>*" in board
+
+
+def test_public_health_indicators_load_and_compare_with_england(world: World) -> None:
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from onestory.measures.models import IndicatorValue
+
+    sample = (Path(__file__).parent / "data" / "fingertips_sample.csv").read_bytes()
+    analyst = signed_in_client(world.user("analyst"))
+    for _ in range(2):  # the same file twice changes nothing
+        response = analyst.post(
+            "/outcomes/public-health/",
+            {"file": SimpleUploadedFile("phof.csv", sample, content_type="text/csv")},
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "6 indicator values loaded" in page and "row 8: invalid literal" in page
+        assert IndicatorValue.objects.count() == 6
+    assert "Fuel poverty" in page and "18.5 to 19.5" in page and "13.4" in page
+    assert "<polyline" in page
+    bad = analyst.post(
+        "/outcomes/public-health/",
+        {"file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n", content_type="text/csv")},
+    )
+    assert "not a Fingertips export: no column &#x27;indicator id&#x27;" in bad.content.decode()
+    board = signed_in_client(world.user("board_member"))
+    assert "Fuel poverty" in board.get("/outcomes/public-health/").content.decode()
+    assert board.post("/outcomes/public-health/", {}).status_code == 403

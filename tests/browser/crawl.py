@@ -59,6 +59,23 @@ MANAGER = frozenset({"manager"})
 NAVIGATORS = frozenset({"navigator", "manager"})  # the navigators' organisation, recording
 
 
+def _indicators() -> None:
+    """A Fingertips export loaded, so the charts are drawn."""
+    from pathlib import Path
+
+    from onestory.measures.models import IndicatorValue
+    from onestory_engine import fingertips
+
+    sample = Path(__file__).parents[1] / "data" / "fingertips_sample.csv"
+    for row in fingertips.read(sample.read_bytes()).rows:
+        IndicatorValue.objects.get_or_create(
+            indicator_id=row.indicator_id, area_code=row.area_code, sex=row.sex, age=row.age,
+            period=row.period,
+            defaults={"indicator_name": row.indicator_name, "area_name": row.area_name,
+                      "value": row.value, "lower_ci": row.lower_ci, "upper_ci": row.upper_ci},
+        )  # fmt: skip
+
+
 def _alice(w: World) -> int:
     return w.alice.pk
 
@@ -204,6 +221,11 @@ PAGES: list[Visit] = [
     ),
     Visit("outcomes", lambda w: "/outcomes/", frozenset({"manager", "analyst", "board_member"})),
     Visit("equality monitoring", lambda w: f"/people/{_alice(w)}/equality/", RELATED),
+    Visit(
+        "public health outcomes",
+        lambda w: (_indicators(), "/outcomes/public-health/")[1],
+        frozenset({"manager", "analyst", "board_member"}),
+    ),
     Visit(
         "service use and its cost",
         lambda w: "/outcomes/service-costs/",
@@ -647,6 +669,7 @@ COVERAGE: dict[str, str] = {
     "measures:completion_new": "crawl (with errors); test_measures_journey.py",
     "measures:outcomes": "crawl (manager exact; analyst and board suppressed)",
     "measures:equality": "crawl; test_measures_web.py",
+    "measures:public_health": "crawl (with a loaded export); test_measures_web.py",
     "measures:service_costs": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",

@@ -74,3 +74,20 @@ EQUALITY_LABELS = {
     "sexual_orientation": "Sexual orientation",
     "religion": "Religion or belief",
 }
+
+
+class IndicatorUploadForm(GovukForm):
+    file = forms.FileField(
+        label="Fingertips CSV export",
+        help_text="Download the indicators' data as CSV from Fingertips (Public Health "
+        "Outcomes Framework) and load it here. Loading a newer export replaces older values.",
+        error_messages={"required": "Choose a CSV file to load"},
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file must be smaller than 20 MB")
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("The file must be a CSV file")
+        return upload

@@ -169,3 +169,32 @@ class Equality(models.Model):
 
     def __str__(self) -> str:
         return f"Equality monitoring for person {self.person_id}"
+
+
+class IndicatorValue(models.Model):
+    """One value of a Public Health Outcomes Framework indicator (Fingertips export)."""
+
+    indicator_id = models.PositiveIntegerField()
+    indicator_name = models.CharField(max_length=300)
+    area_code = models.CharField(max_length=20)
+    area_name = models.CharField(max_length=200)
+    sex = models.CharField(max_length=30)
+    age = models.CharField(max_length=60, blank=True)
+    period = models.CharField(max_length=30)
+    value = models.FloatField(null=True, blank=True)
+    lower_ci = models.FloatField(null=True, blank=True)
+    upper_ci = models.FloatField(null=True, blank=True)
+    count = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator_id", "area_code", "sex", "age", "period"],
+                name="indicator_value_unique",
+            )
+        ]
+        ordering = ["indicator_id", "area_code", "period"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_name}, {self.area_name}, {self.period}"

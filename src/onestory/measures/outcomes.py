@@ -9,13 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from statistics import mean
+from typing import Any
 
 from onestory.casework.models import Goal
 from onestory.core.disclosure import Rule
 from onestory.insight.dashboard import secondary
-from onestory.measures.models import Completion, Equality
+from onestory.measures.models import Completion, Equality, IndicatorValue
 from onestory.people.models import Person
 from onestory_engine import measures as engine
+from onestory_engine.fingertips import ENGLAND
 
 
 @dataclass(frozen=True)
@@ -164,3 +166,26 @@ def _label_of(records: dict[int, Equality], field_name: str) -> Callable[[int], 
 
 def _order(label: str) -> tuple[int, str]:
     return ({"Not recorded": 2, "Prefer not to say": 1, "Not known": 2}.get(label, 0), label)
+
+
+def indicator_series() -> list[tuple[int, str, str, str, list[str], list[Any], list[Any]]]:
+    """For each indicator and each local area in the data: the periods, and the area's and
+    England's value in each (``None`` where there is none). Persons, all ages first."""
+    rows = list(IndicatorValue.objects.all())
+    out = []
+    for indicator_id in sorted({r.indicator_id for r in rows}):
+        mine = [r for r in rows if r.indicator_id == indicator_id]
+        sex = "Persons" if any(r.sex == "Persons" for r in mine) else mine[0].sex
+        mine = [r for r in mine if r.sex == sex]
+        age = sorted({r.age for r in mine})[0]
+        mine = [r for r in mine if r.age == age]
+        periods = sorted({r.period for r in mine})
+        england = {r.period: r for r in mine if r.area_code == ENGLAND}
+        for area_code in sorted({r.area_code for r in mine if r.area_code != ENGLAND}):
+            area = {r.period: r for r in mine if r.area_code == area_code}
+            out.append((
+                indicator_id, mine[0].indicator_name, area_code,
+                next(iter(area.values())).area_name, periods,
+                [area.get(p) for p in periods], [england.get(p) for p in periods],
+            ))  # fmt: skip
+    return out

@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from onestory.access import policy
 from onestory.access.context import AccessContext
+from onestory.access.roles import Role
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
-from onestory.measures.models import Completion, Equality, Instrument
+from onestory.measures.models import Completion, Equality, IndicatorValue, Instrument
+from onestory_engine import fingertips
 from onestory_engine import measures as engine
 
 
@@ -105,3 +107,31 @@ def equality_save(
             record = Equality.objects.get(person=view.person)
         audit.record(actor=actor.actor, action="equality.save", persons=[view.id])
     return record
+
+
+def indicators_import(*, actor: AccessContext, data: bytes, name: str) -> tuple[int, list[str]]:
+    """Load a Fingertips export: new values are added and existing ones replaced (the same
+    file twice changes nothing). Returns how many rows were stored and the skipped rows."""
+    if actor.role not in {Role.ANALYST, Role.MANAGER}:
+        raise MeasureError("Only analysts and managers load indicator data.")
+    try:
+        parsed = fingertips.read(data)
+    except fingertips.FingertipsError as exc:
+        raise MeasureError(f"{name}: {exc}") from exc
+    with transaction.atomic():
+        for row in parsed.rows:
+            IndicatorValue.objects.update_or_create(
+                indicator_id=row.indicator_id, area_code=row.area_code, sex=row.sex,
+                age=row.age, period=row.period,
+                defaults={
+                    "indicator_name": row.indicator_name[:300], "area_name": row.area_name[:200],
+                    "value": row.value, "lower_ci": row.lower_ci, "upper_ci": row.upper_ci,
+                    "count": row.count, "denominator": row.denominator,
+                },
+            )  # fmt: skip
+        audit.record(
+            actor=actor.actor,
+            action="indicators.import",
+            detail={"file": name, "rows": len(parsed.rows), "skipped": len(parsed.problems)},
+        )
+    return len(parsed.rows), parsed.problems

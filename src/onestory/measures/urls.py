@@ -13,4 +13,5 @@ urlpatterns = [
     path("people/<int:person_id>/equality/", views.person_equality, name="equality"),
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
     path("outcomes/service-costs/", views.service_costs, name="service_costs"),
+    path("outcomes/public-health/", views.public_health, name="public_health"),
 ]

@@ -175,6 +175,108 @@ def person_equality(request: HttpRequest, access: AccessContext, view: PersonVie
     )
 
 
+def _indicator_chart(
+    periods: list[str], area: list[Any], england: list[Any], title: str
+) -> dict[str, Any]:
+    """Two lines over time (the area with its 95% confidence intervals, and England)."""
+    width, height, left, bottom, pad = 640, 240, 50, 30, 20
+    values = [
+        v
+        for r in area + england
+        if r is not None
+        for v in (r.value, r.lower_ci, r.upper_ci)
+        if v is not None
+    ]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if high == low:
+        high = low + 1
+    step = (width - left - pad) / max(len(periods) - 1, 1)
+
+    def y(v: float) -> float:
+        return height - bottom - (height - bottom - pad) * (v - low) / (high - low)
+
+    def line(rows: list[Any]) -> list[dict[str, float | None]]:
+        return [
+            {
+                "x": left + i * step,
+                "y": y(r.value),
+                "value": r.value,
+                "lo": y(r.lower_ci) if r.lower_ci is not None else None,
+                "hi": y(r.upper_ci) if r.upper_ci is not None else None,
+            }
+            for i, r in enumerate(rows)
+            if r is not None and r.value is not None
+        ]
+
+    a, e = line(area), line(england)
+    return {
+        "title": title,
+        "width": width,
+        "height": height,
+        "base": height - bottom,
+        "left": left,
+        "area": a,
+        "england": e,
+        "area_path": " ".join(f"{p['x']:.1f},{p['y']:.1f}" for p in a),
+        "england_path": " ".join(f"{p['x']:.1f},{p['y']:.1f}" for p in e),
+        "ticks": [{"x": left + i * step, "label": p} for i, p in enumerate(periods)],
+        "low": round(low, 1),
+        "high": round(high, 1),
+    }
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def public_health(request: HttpRequest) -> HttpResponse:
+    """Public Health Outcomes Framework indicators: the area against England over time."""
+    access = request_access(request)
+    can_load = access.role in {Role.ANALYST, Role.MANAGER}
+    form = forms.IndicatorUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if request.method == "POST":
+        if not can_load:
+            return render(request, "errors/403.html", status=403)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                stored, skipped = services.indicators_import(
+                    actor=access, data=upload.read(), name=upload.name
+                )
+            except services.MeasureError as exc:
+                form.add_error("file", str(exc))
+            else:
+                note = f" {len(skipped)} rows skipped: {'; '.join(skipped[:5])}" if skipped else ""
+                messages.success(request, f"{stored} indicator values loaded.{note}")
+                return redirect("measures:public_health")
+    indicators = []
+    for (
+        indicator_id,
+        name,
+        _area_code,
+        area_name,
+        periods,
+        area,
+        england,
+    ) in outcomes.indicator_series():
+        indicators.append(
+            {
+                "id": indicator_id,
+                "name": name,
+                "area_name": area_name,
+                "rows": list(zip(periods, area, england, strict=True)),
+                "chart": _indicator_chart(
+                    periods, area, england, f"{name}: {area_name} and England"
+                ),
+            }
+        )
+    return render(
+        request,
+        "measures/public_health.html",
+        {"indicators": indicators, "form": form, "can_load": can_load},
+    )
+
+
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
 def service_costs(request: HttpRequest) -> HttpResponse:
     """The cost of the public services people used, before and after support began."""
