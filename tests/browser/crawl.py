@@ -59,8 +59,8 @@ MANAGER = frozenset({"manager"})
 NAVIGATORS = frozenset({"navigator", "manager"})  # the navigators' organisation, recording
 
 
-def _indicators() -> None:
-    """A Fingertips export loaded, so the charts are drawn."""
+def _indicators() -> int:
+    """A Fingertips export loaded, so the charts are drawn; returns how many values."""
     from pathlib import Path
 
     from onestory.measures.models import IndicatorValue
@@ -74,6 +74,7 @@ def _indicators() -> None:
             defaults={"indicator_name": row.indicator_name, "area_name": row.area_name,
                       "value": row.value, "lower_ci": row.lower_ci, "upper_ci": row.upper_ci},
         )  # fmt: skip
+    return IndicatorValue.objects.count()
 
 
 def _alice(w: World) -> int:
