@@ -1003,6 +1003,9 @@ CASES: dict[str, Case] = {
     "measures:public_health": Case(
         lambda w: "/outcomes/public-health/", "analyst", "navigator", MANAGER_PAGE
     ),
+    "measures:evaluation_export": Case(
+        lambda w: "/outcomes/evaluation-export/", "analyst", "navigator", MANAGER_PAGE
+    ),
     "measures:service_costs": Case(
         lambda w: "/outcomes/service-costs/", "analyst", "navigator", MANAGER_PAGE
     ),

@@ -176,3 +176,45 @@ def test_public_health_indicators_load_and_compare_with_england(world: World) ->
     board = signed_in_client(world.user("board_member"))
     assert "Fuel poverty" in board.get("/outcomes/public-health/").content.decode()
     assert board.post("/outcomes/public-health/", {}).status_code == 403
+
+
+def test_the_evaluator_export_is_pseudonymised_and_audited(world: World) -> None:
+    import csv
+    import io
+    from datetime import date
+
+    from onestory.casework.models import Allocation
+
+    Allocation.objects.create(
+        person=world.alice, organisation=world.nav_org, worker=world.user("navigator"),
+        kind="lead", started_on=date(2026, 1, 5), allocated_by=world.user("manager"),
+    )  # fmt: skip
+    navigator = signed_in_client(world.user("navigator"))
+    _post(navigator, world.alice.pk, FIRST, "2026-05-01")
+    _post(navigator, world.alice.pk, LATER, "2026-08-01")
+    analyst = signed_in_client(world.user("analyst"))
+    assert (
+        "Choose at least one field"
+        in analyst.post("/outcomes/evaluation-export/", {}).content.decode()
+    )
+    response = analyst.post(
+        "/outcomes/evaluation-export/",
+        {"columns": ["age_band", "support_start_month", "ndta_first", "ndta_latest"]},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    text = response.content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows == [
+        {"pseudonym": rows[0]["pseudonym"], "age_band": rows[0]["age_band"],
+         "support_start_month": "2026-01", "ndta_first": "33", "ndta_latest": "12"}
+    ]  # fmt: skip
+    assert len(rows[0]["pseudonym"]) == 16
+    assert (
+        "Alice" not in text and "Marsh" not in text and str(world.alice.pk) != rows[0]["pseudonym"]
+    )
+    event = AuditEvent.objects.filter(action__contains="export.evaluation").get()
+    assert event.person_ids == [world.alice.pk]
+    assert (
+        signed_in_client(world.user("board_member")).get("/outcomes/evaluation-export/").status_code
+        == 403
+    )

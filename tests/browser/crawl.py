@@ -223,6 +223,11 @@ PAGES: list[Visit] = [
     Visit("outcomes", lambda w: "/outcomes/", frozenset({"manager", "analyst", "board_member"})),
     Visit("equality monitoring", lambda w: f"/people/{_alice(w)}/equality/", RELATED),
     Visit(
+        "outcome records for an evaluator",
+        lambda w: "/outcomes/evaluation-export/",
+        frozenset({"manager", "analyst"}),
+    ),
+    Visit(
         "public health outcomes",
         lambda w: (_indicators(), "/outcomes/public-health/")[1],
         frozenset({"manager", "analyst", "board_member"}),
@@ -335,6 +340,7 @@ PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ),
 ]
 MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("outcome records for an evaluator", lambda w: "/outcomes/evaluation-export/", ""),
     ("close support", lambda w: f"/people/{_alice(w)}/close/", ""),
     ("budgets", lambda w: "/budgets/", ""),
     ("caseload upload", lambda w: "/caseload/migrate/", ""),
@@ -356,6 +362,7 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ),
 ]
 DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("outcome records for an evaluator", lambda w: "/outcomes/evaluation-export/", ""),
     ("import a feed", lambda w: "/imports/", ""),
 ]
 BOARD_FORMS: list[tuple[str, Callable[[World], str], str]] = [
@@ -671,6 +678,7 @@ COVERAGE: dict[str, str] = {
     "measures:outcomes": "crawl (manager exact; analyst and board suppressed)",
     "measures:equality": "crawl; test_measures_web.py",
     "measures:public_health": "crawl (with a loaded export); test_measures_web.py",
+    "measures:evaluation_export": "crawl (with errors); test_measures_web.py",
     "measures:service_costs": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",

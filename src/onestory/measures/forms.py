@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from onestory.core.forms import DateInput, GovukForm
+from onestory.measures.evaluation import FIELDS as EVALUATION_FIELDS
 from onestory.measures.models import Equality
 from onestory.measures.services import EQUALITY_FIELDS
 from onestory_engine import measures as engine
@@ -91,3 +92,13 @@ class IndicatorUploadForm(GovukForm):
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError("The file must be a CSV file")
         return upload
+
+
+class EvaluationForm(GovukForm):
+    columns = forms.MultipleChoiceField(
+        label="Fields to include",
+        help_text="Each row is one person in one-to-one support, named only by a pseudonym.",
+        choices=[(k, label) for k, (label, _fn) in EVALUATION_FIELDS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one field"},
+    )

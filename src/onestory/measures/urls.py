@@ -14,4 +14,5 @@ urlpatterns = [
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
     path("outcomes/service-costs/", views.service_costs, name="service_costs"),
     path("outcomes/public-health/", views.public_health, name="public_health"),
+    path("outcomes/evaluation-export/", views.evaluation_export, name="evaluation_export"),
 ]

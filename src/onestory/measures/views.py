@@ -14,11 +14,12 @@ from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
+from onestory.audit import services as audit
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule
 from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows
-from onestory.measures import costs, forms, outcomes, services
+from onestory.measures import costs, evaluation, forms, outcomes, services
 from onestory.measures.models import Completion
 from onestory.voice.selectors import quarter_pack
 from onestory_engine import measures as engine
@@ -275,6 +276,25 @@ def public_health(request: HttpRequest) -> HttpResponse:
         "measures/public_health.html",
         {"indicators": indicators, "form": form, "can_load": can_load},
     )
+
+
+@roles(Role.ANALYST, Role.MANAGER)
+def evaluation_export(request: HttpRequest) -> HttpResponse:
+    """Per-person outcome records, pseudonymised, with the fields the analyst chooses."""
+    access = request_access(request)
+    form = forms.EvaluationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        body, people = evaluation.export(form.cleaned_data["columns"], timezone.localdate())
+        audit.record(
+            actor=access.actor,
+            action="export.evaluation",
+            persons=people,
+            detail={"fields": form.cleaned_data["columns"], "rows": len(people)},
+        )
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="onestory-outcomes.csv"'
+        return response
+    return render(request, "measures/evaluation.html", {"form": form})
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
