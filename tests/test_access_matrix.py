@@ -19,7 +19,7 @@ from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
-from onestory.measures.models import Completion, Equality
+from onestory.measures.models import Completion, Equality, StaffResponse
 from onestory.meetings.models import Action as MeetingAction
 from onestory.meetings.models import AgendaItem, Meeting
 from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
@@ -1002,6 +1002,13 @@ CASES: dict[str, Case] = {
     ),
     "measures:public_health": Case(
         lambda w: "/outcomes/public-health/", "analyst", "navigator", MANAGER_PAGE
+    ),
+    "measures:staff_survey": Case(
+        lambda w: "/staff-survey/",
+        "navigator",
+        "analyst",
+        {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
+        write=Write(data=lambda w: {"item_equipped": "4"}, changed=_count(StaffResponse)),
     ),
     "measures:evaluation_export": Case(
         lambda w: "/outcomes/evaluation-export/", "analyst", "navigator", MANAGER_PAGE

@@ -218,3 +218,21 @@ def test_the_evaluator_export_is_pseudonymised_and_audited(world: World) -> None
         signed_in_client(world.user("board_member")).get("/outcomes/evaluation-export/").status_code
         == 403
     )
+
+
+def test_staff_survey_is_kept_without_names_and_shows_a_trend(world: World) -> None:
+    from onestory.measures.models import StaffResponse
+
+    for role, answer in (("navigator", "4"), ("practitioner", "5"), ("peer_mentor", "2")):
+        client = signed_in_client(world.user(role))
+        response = client.post("/staff-survey/", {"item_equipped": answer})
+        assert response.status_code == 302
+    assert StaffResponse.objects.count() == 3
+    fields = {f.name for f in StaffResponse._meta.get_fields()}
+    assert not fields & {"user", "recorded_by", "person"}
+    event = AuditEvent.objects.filter(action__contains="staff_survey").first()
+    assert event is not None and event.actor_user_id is None
+    manager = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
+    assert re.search(r"Q\d</th><td[^>]*>3</td><td[^>]*>2<", manager)
+    board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
+    assert re.search(r"Q\d</th><td[^>]*>\*</td><td[^>]*>\*<", board)

@@ -331,6 +331,7 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("log a barrier", lambda w: "/barriers/new/", ""),
     ("speak up anonymously", lambda w: "/speak-up/", ""),
     ("record an NDTA", lambda w: f"/people/{_alice(w)}/measures/ndta/new/", ""),
+    ("staff survey", lambda w: "/staff-survey/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -679,6 +680,7 @@ COVERAGE: dict[str, str] = {
     "measures:equality": "crawl; test_measures_web.py",
     "measures:public_health": "crawl (with a loaded export); test_measures_web.py",
     "measures:evaluation_export": "crawl (with errors); test_measures_web.py",
+    "measures:staff_survey": "crawl (with errors); test_measures_web.py",
     "measures:service_costs": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",

@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFont
 from onestory.core.disclosure import Rule
 from onestory.core.exports import safe_cell
 from onestory.insight.dashboard import Dashboard, build
+from onestory.measures.costs import cohort_costs
 from onestory.measures.outcomes import change_of
 from onestory.voice.selectors import quarter_pack
 
@@ -169,6 +170,7 @@ def board_pdf() -> bytes:
             "quarter": quarter_of(figures.as_of),
             "voice": quarter_pack(figures.as_of, Rule.from_settings()),
             "ndta": change_of("ndta", key=None, lower_is_better=True, rule=Rule.from_settings()),
+            "costs": cohort_costs(figures.as_of, Rule.from_settings()),
         },
     )
     pdf: bytes = HTML(string=html).write_pdf()
@@ -246,6 +248,13 @@ def board_xlsx() -> bytes:
     outcomes.append(["Average first total", "" if ndta.first_mean is None else ndta.first_mean])
     outcomes.append(["Average latest total", "" if ndta.latest_mean is None else ndta.latest_mean])
     outcomes.append(["People whose total improved", _shown(ndta.improved)])
+    outcomes.append([])
+    outcomes.append(["Cost of services used (average per person)", "People", "£ per person"])
+    for period in cohort_costs(figures.as_of, Rule.from_settings()):
+        outcomes.append(
+            [period.label, _shown(period.people),
+             "*" if period.mean_cost is None else f"£{period.mean_cost}"]
+        )  # fmt: skip
     voice = quarter_pack(figures.as_of, Rule.from_settings())
     barriers = book.create_sheet("Barriers and voice")
     barriers.append(["Barriers this quarter", "Raised", "Resolved"])

@@ -7,7 +7,7 @@ import random
 from datetime import date, timedelta
 
 from onestory.access.models import Organisation, User
-from onestory.measures.models import Completion, Equality, Instrument
+from onestory.measures.models import Completion, Equality, Instrument, StaffResponse
 from onestory.people.models import Person
 from onestory_engine import measures as engine
 
@@ -78,4 +78,18 @@ def build(
             if rng.random() < 0.85
         ]
     )
+    # Staff confidence, quarter by quarter over two years, slowly rising.
+    staff = Instrument.objects.get(code="staff_confidence", version=1)
+    answers = []
+    for quarter in range(8):
+        day = today - timedelta(days=91 * (7 - quarter))
+        for _ in range(rng.randint(12, 25)):
+            value = max(1, min(5, round(rng.gauss(2.8 + quarter * 0.18, 0.9))))
+            answers.append(
+                StaffResponse(
+                    instrument=staff, organisation=organisation, answered_on=day,
+                    answers={"equipped": value}, total=float(value),
+                )
+            )  # fmt: skip
+    StaffResponse.objects.bulk_create(answers)
     return len(rows)

@@ -198,3 +198,17 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_name}, {self.area_name}, {self.period}"
+
+
+class StaffResponse(models.Model):
+    """A member of staff's answers to a staff survey: kept with their organisation and the
+    day, never their name."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    answered_on = models.DateField()
+    answers = models.JSONField()
+    total = models.FloatField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Staff response {self.pk}"

@@ -14,7 +14,7 @@ from typing import Any
 from onestory.casework.models import Goal
 from onestory.core.disclosure import Rule
 from onestory.insight.dashboard import secondary
-from onestory.measures.models import Completion, Equality, IndicatorValue
+from onestory.measures.models import Completion, Equality, IndicatorValue, StaffResponse
 from onestory.people.models import Person
 from onestory_engine import measures as engine
 from onestory_engine.fingertips import ENGLAND
@@ -189,3 +189,43 @@ def indicator_series() -> list[tuple[int, str, str, str, list[str], list[Any], l
                 [area.get(p) for p in periods], [england.get(p) for p in periods],
             ))  # fmt: skip
     return out
+
+
+@dataclass(frozen=True)
+class QuarterValue:
+    quarter: str
+    people: int | None
+    agree: int | None  # answering 4 or 5 (agree or strongly agree)
+
+
+def staff_confidence(rule: Rule | None) -> list[QuarterValue]:
+    """Staff who feel equipped and supported, quarter by quarter."""
+    by_quarter: dict[str, list[float]] = {}
+    for day, total in StaffResponse.objects.values_list("answered_on", "total"):
+        if total is not None:
+            by_quarter.setdefault(f"{day.year} Q{(day.month - 1) // 3 + 1}", []).append(total)
+    out = []
+    for quarter in sorted(by_quarter)[-8:]:
+        values = by_quarter[quarter]
+        n, agree = len(values), sum(1 for v in values if v >= 4)
+        if rule is None:
+            out.append(QuarterValue(quarter, n, agree))
+        else:
+            out.append(QuarterValue(quarter, rule.count(n), rule.count(agree)))
+    return out
+
+
+def referral_to_support_days() -> float | None:
+    """Median days from a referral being sent to its being accepted."""
+    from statistics import median
+
+    from onestory.referrals.models import Referral
+
+    waits = [
+        (decided.date() - created.date()).days
+        for created, decided in Referral.objects.filter(
+            status=Referral.Status.ACCEPTED, decided_at__isnull=False
+        ).values_list("created_at", "decided_at")
+        if decided is not None
+    ]
+    return float(median(waits)) if waits else None

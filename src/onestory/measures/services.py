@@ -13,7 +13,13 @@ from onestory.access.context import AccessContext
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
-from onestory.measures.models import Completion, Equality, IndicatorValue, Instrument
+from onestory.measures.models import (
+    Completion,
+    Equality,
+    IndicatorValue,
+    Instrument,
+    StaffResponse,
+)
 from onestory_engine import fingertips
 from onestory_engine import measures as engine
 
@@ -135,3 +141,21 @@ def indicators_import(*, actor: AccessContext, data: bytes, name: str) -> tuple[
             detail={"file": name, "rows": len(parsed.rows), "skipped": len(parsed.problems)},
         )
     return len(parsed.rows), parsed.problems
+
+
+def staff_survey_answer(*, actor: AccessContext, answers: dict[str, int | None]) -> StaffResponse:
+    """A staff member's answers, kept with their organisation and the day only."""
+    instrument = current_instrument("staff_confidence")
+    try:
+        result = engine.score(instrument.parsed, answers)
+    except engine.InstrumentError as exc:
+        raise MeasureError(str(exc)) from exc
+    response = StaffResponse.objects.create(
+        instrument=instrument,
+        organisation=actor.organisation,
+        answered_on=timezone.localdate(),
+        answers={k: v for k, v in answers.items() if v is not None},
+        total=result.total,
+    )
+    audit.record(actor=audit.UNATTRIBUTED, action="staff_survey.answer")
+    return response

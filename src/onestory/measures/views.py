@@ -15,6 +15,7 @@ from onestory.access.decorators import roles
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
+from onestory.audit.decorators import unattributed
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule
 from onestory.insight import dashboard as insight
@@ -26,6 +27,7 @@ from onestory_engine import measures as engine
 
 RECORDING = tuple(policy.MEASURING_ROLES)
 VIEWING = (Role.NAVIGATOR, Role.PRACTITIONER, Role.PEER_MENTOR, Role.MANAGER)
+STAFF = (*VIEWING, Role.DATA_MANAGER)
 
 
 def line_chart(points: list[tuple[str, float]], *, top: float, title: str) -> dict[str, Any]:
@@ -278,6 +280,27 @@ def public_health(request: HttpRequest) -> HttpResponse:
     )
 
 
+@roles(*STAFF)
+@unattributed
+def staff_survey(request: HttpRequest) -> HttpResponse:
+    """Staff confidence: one question, answered with the organisation and day only."""
+    access = request_access(request)
+    instrument = services.current_instrument("staff_confidence")
+    form = forms.CompletionForm(
+        request.POST if request.method == "POST" else None, instrument=instrument.parsed
+    )
+    form.fields.pop("completed_on")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_survey_answer(actor=access, answers=form.answers())
+        except services.MeasureError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Thank you. Your answer is kept without your name.")
+            return redirect("home")
+    return render(request, "measures/staff_survey.html", {"form": form, "instrument": instrument})
+
+
 @roles(Role.ANALYST, Role.MANAGER)
 def evaluation_export(request: HttpRequest) -> HttpResponse:
     """Per-person outcome records, pseudonymised, with the fields the analyst chooses."""
@@ -361,6 +384,8 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
                 "experience", key=None, lower_is_better=False, rule=rule
             ),
             "goals": outcomes.goals(rule),
+            "staff": outcomes.staff_confidence(rule),
+            "referral_days": outcomes.referral_to_support_days(),
             "voice": quarter_pack(figures.as_of, rule or Rule(threshold=0, base=1)),
         },
     )
