@@ -80,16 +80,16 @@ def build(
     )
     # Staff confidence, quarter by quarter over two years, slowly rising.
     staff = Instrument.objects.get(code="staff_confidence", version=1)
-    answers = []
+    staff_answers: list[StaffResponse] = []
     for quarter in range(8):
         day = today - timedelta(days=91 * (7 - quarter))
         for _ in range(rng.randint(12, 25)):
             value = max(1, min(5, round(rng.gauss(2.8 + quarter * 0.18, 0.9))))
-            answers.append(
+            staff_answers.append(
                 StaffResponse(
                     instrument=staff, organisation=organisation, answered_on=day,
                     answers={"equipped": value}, total=float(value),
                 )
             )  # fmt: skip
-    StaffResponse.objects.bulk_create(answers)
+    StaffResponse.objects.bulk_create(staff_answers)
     return len(rows)
