@@ -363,7 +363,6 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ),
 ]
 DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
-    ("outcome records for an evaluator", lambda w: "/outcomes/evaluation-export/", ""),
     ("import a feed", lambda w: "/imports/", ""),
 ]
 BOARD_FORMS: list[tuple[str, Callable[[World], str], str]] = [

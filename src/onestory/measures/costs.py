@@ -13,6 +13,7 @@ from django.db.models import Min
 
 from onestory.casework.models import Allocation
 from onestory.core.disclosure import Rule
+from onestory.measures import shipped
 from onestory.measures.models import UnitCost, UpratingIndex
 from onestory.people.models import TimelineEvent
 from onestory_engine import costs as engine
@@ -31,6 +32,7 @@ class Prices:
 
 
 def prices() -> Prices:
+    shipped.ensure_costs()
     index = {row.year: row.value for row in UpratingIndex.objects.all()}
     reporting = UpratingIndex.objects.filter(reporting_year=True).first()
     year = reporting.year if reporting else max(index) if index else ""

@@ -7,6 +7,7 @@ import random
 from datetime import date, timedelta
 
 from onestory.access.models import Organisation, User
+from onestory.measures import shipped
 from onestory.measures.models import Completion, Equality, Instrument, StaffResponse
 from onestory.people.models import Person
 from onestory_engine import measures as engine
@@ -20,6 +21,7 @@ def build(
     rng: random.Random,
 ) -> int:
     """Record the measures; returns how many completions were made."""
+    shipped.ensure_instruments()
     ndta = Instrument.objects.get(code="ndta", version=1)
     ons4 = Instrument.objects.get(code="ons4", version=1)
     ndta_def, ons4_def = ndta.parsed, ons4.parsed

@@ -13,6 +13,7 @@ from onestory.access.context import AccessContext
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
+from onestory.measures import shipped
 from onestory.measures.models import (
     Completion,
     Equality,
@@ -30,6 +31,9 @@ class MeasureError(ValueError):
 
 def current_instrument(code: str) -> Instrument:
     instrument = Instrument.objects.filter(code=code, active=True).order_by("-version").first()
+    if instrument is None:
+        shipped.ensure_instruments()
+        instrument = Instrument.objects.filter(code=code, active=True).order_by("-version").first()
     if instrument is None:
         raise MeasureError(f"There is no questionnaire called {code!r}.")
     return instrument
