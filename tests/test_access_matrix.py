@@ -1010,6 +1010,9 @@ CASES: dict[str, Case] = {
         {"anonymous": LOGIN, "outsider": 200, "wrong": 403, "right": 200, "administrator": 403},
         write=Write(data=lambda w: {"item_equipped": "4"}, changed=_count(StaffResponse)),
     ),
+    "measures:instruments": Case(
+        lambda w: "/admin-area/questionnaires/", "administrator", "navigator", ADMIN_PAGE
+    ),
     "measures:evaluation_export": Case(
         lambda w: "/outcomes/evaluation-export/", "analyst", "navigator", MANAGER_PAGE
     ),

@@ -236,3 +236,45 @@ def test_staff_survey_is_kept_without_names_and_shows_a_trend(world: World) -> N
     assert re.search(r"Q\d</th><td[^>]*>3</td><td[^>]*>2<", manager)
     board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
     assert re.search(r"Q\d</th><td[^>]*>\*</td><td[^>]*>\*<", board)
+
+
+def test_an_administrator_adds_a_licensed_questionnaire_without_code(world: World) -> None:
+    import json
+
+    admin = signed_in_client(world.user("administrator"))
+    page = admin.get("/admin-area/questionnaires/").content.decode()
+    assert "New Directions Team Assessment" in page
+    bad = admin.post("/admin-area/questionnaires/", {"definition": "{not json"})
+    assert "not valid JSON" in bad.content.decode()
+    wrong = admin.post(
+        "/admin-area/questionnaires/",
+        {"definition": json.dumps({"code": "x", "version": 1, "name": "X", "items": []})},
+    )
+    assert "needs at least one item" in wrong.content.decode()
+    star = {
+        "code": "licensed_star", "version": 1, "name": "A licensed outcomes tool",
+        "completed_by": "worker", "repeat_days": 91,
+        "items": [
+            {"key": "wellbeing", "text": "Wellbeing", "scale": [[1, "1"], [2, "2"], [3, "3"]]},
+            {"key": "housing", "text": "Housing", "scale": [[1, "1"], [2, "2"], [3, "3"]]},
+        ],
+    }  # fmt: skip
+    assert (
+        admin.post("/admin-area/questionnaires/", {"definition": json.dumps(star)}).status_code
+        == 302
+    )
+    navigator = signed_in_client(world.user("navigator"))
+    measures = navigator.get(f"/people/{world.alice.pk}/measures/").content.decode()
+    assert "Record A licensed outcomes tool" in measures
+    response = navigator.post(
+        f"/people/{world.alice.pk}/measures/licensed_star/new/",
+        {"completed_on": "2026-06-01", "item_wellbeing": "2", "item_housing": "3"},
+    )
+    assert response.status_code == 302
+    assert Completion.objects.get(instrument__code="licensed_star").total == 5
+    again = admin.post("/admin-area/questionnaires/", {"definition": json.dumps(star)})
+    assert "already exists" in again.content.decode()
+    assert (
+        signed_in_client(world.user("manager")).get("/admin-area/questionnaires/").status_code
+        == 403
+    )

@@ -356,6 +356,7 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ),
     ("user: new", lambda w: "/admin-area/users/new/", ""),
     ("agreement: new", lambda w: "/admin-area/agreements/new/", ""),
+    ("questionnaires: add", lambda w: "/admin-area/questionnaires/", ""),
     (
         "user: give a role",
         lambda w: f"/admin-area/users/{w.user('outsider').pk}/",
@@ -680,6 +681,7 @@ COVERAGE: dict[str, str] = {
     "measures:public_health": "crawl (with a loaded export); test_measures_web.py",
     "measures:evaluation_export": "crawl (with errors); test_measures_web.py",
     "measures:staff_survey": "crawl (with errors); test_measures_web.py",
+    "measures:instruments": "crawl (administrator, with errors); test_measures_web.py",
     "measures:service_costs": "crawl (manager exact; analyst and board suppressed)",
     "mfa_download_recovery_codes": "not a page: a text download",
     "api:api-root": "not a page: JSON API",

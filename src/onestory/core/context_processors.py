@@ -46,6 +46,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
             ("Organisations", reverse("admin_area:organisations")),
             ("Users", reverse("admin_area:users")),
             ("Agreements", reverse("admin_area:agreements")),
+            ("Questionnaires", reverse("measures:instruments")),
         ]
     items.append(("Security", reverse("security")))
     path = request.path

@@ -102,3 +102,15 @@ class EvaluationForm(GovukForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one field"},
     )
+
+
+class InstrumentForm(GovukForm):
+    definition = forms.CharField(
+        label="Questionnaire definition (JSON)",
+        help_text="The code, version, name, who completes it, how often, how many items may "
+        "be missing, and each item with its scale, weight and whether it is reverse-scored. "
+        "See the NDTA below for an example.",
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        max_length=200_000,
+        error_messages={"required": "Paste the questionnaire's definition"},
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from django.db import transaction
@@ -163,3 +164,36 @@ def staff_survey_answer(*, actor: AccessContext, answers: dict[str, int | None])
     )
     audit.record(actor=audit.UNATTRIBUTED, action="staff_survey.answer")
     return response
+
+
+def instrument_add(*, actor: AccessContext, text: str) -> Instrument:
+    """Add a questionnaire (or a new version of one) from its JSON definition: a licensed
+    instrument needs no code. The highest active version is used for new completions."""
+    if actor.role != Role.ADMINISTRATOR:
+        raise MeasureError("Only an administrator adds questionnaires.")
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MeasureError(
+            f"The definition is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from exc
+    if not isinstance(definition, dict):
+        raise MeasureError("The definition must be a JSON object with code, version and items.")
+    try:
+        parsed = engine.instrument_from(definition)
+    except engine.InstrumentError as exc:
+        raise MeasureError(f"The definition cannot be used: {exc}.") from exc
+    if Instrument.objects.filter(code=parsed.code, version=parsed.version).exists():
+        raise MeasureError(
+            f"Version {parsed.version} of {parsed.code!r} already exists. Give the new one a "
+            "higher version number; answers already recorded keep the version they used."
+        )
+    instrument = Instrument.objects.create(
+        code=parsed.code, version=parsed.version, name=parsed.name, definition=definition
+    )
+    audit.record(
+        actor=actor.actor,
+        action="instrument.add",
+        detail={"code": parsed.code, "version": parsed.version},
+    )
+    return instrument

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<int:person_id>/equality/", views.person_equality, name="equality"),
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
     path("staff-survey/", views.staff_survey, name="staff_survey"),
+    path("admin-area/questionnaires/", views.instruments, name="instruments"),
     path("outcomes/service-costs/", views.service_costs, name="service_costs"),
     path("outcomes/public-health/", views.public_health, name="public_health"),
     path("outcomes/evaluation-export/", views.evaluation_export, name="evaluation_export"),

@@ -20,8 +20,8 @@ from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule
 from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows
-from onestory.measures import costs, evaluation, forms, outcomes, services
-from onestory.measures.models import Completion
+from onestory.measures import costs, evaluation, forms, outcomes, services, shipped
+from onestory.measures.models import Completion, Instrument
 from onestory.voice.selectors import quarter_pack
 from onestory_engine import measures as engine
 
@@ -61,6 +61,14 @@ def person_measures(request: HttpRequest, access: AccessContext, view: PersonVie
         "section": "measures",
         "shared": rows is not None,
         "can_record": policy.may_record_measures(role=access.role, categories=view.categories),
+        "added": sorted(
+            {
+                i.code: i.name
+                for i in Instrument.objects.filter(active=True).exclude(
+                    code__in=["ndta", "ons4", "experience", "staff_confidence"]
+                )
+            }.items()
+        ),
     }
     if rows is not None:
         ndta = [c for c in rows if c.instrument.code == "ndta" and c.total is not None]
@@ -299,6 +307,24 @@ def staff_survey(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Thank you. Your answer is kept without your name.")
             return redirect("home")
     return render(request, "measures/staff_survey.html", {"form": form, "instrument": instrument})
+
+
+@roles(Role.ADMINISTRATOR)
+def instruments(request: HttpRequest) -> HttpResponse:
+    """The questionnaires in use, and adding one (or a new version) from its definition."""
+    access = request_access(request)
+    shipped.ensure_instruments()
+    form = forms.InstrumentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = services.instrument_add(actor=access, text=form.cleaned_data["definition"])
+        except services.MeasureError as exc:
+            form.add_error("definition", str(exc))
+        else:
+            messages.success(request, f"{added} added.")
+            return redirect("measures:instruments")
+    rows = [(i, i.parsed) for i in Instrument.objects.all()]
+    return render(request, "measures/instruments.html", {"rows": rows, "form": form})
 
 
 @roles(Role.ANALYST, Role.MANAGER)
