@@ -278,3 +278,20 @@ def test_an_administrator_adds_a_licensed_questionnaire_without_code(world: Worl
         signed_in_client(world.user("manager")).get("/admin-area/questionnaires/").status_code
         == 403
     )
+
+
+def test_the_caseload_says_when_an_ndta_is_due(world: World) -> None:
+    from datetime import date
+
+    from onestory.casework.models import Allocation
+
+    Allocation.objects.create(
+        person=world.alice, organisation=world.nav_org, worker=world.user("navigator"),
+        kind="lead", started_on=date(2026, 1, 5), allocated_by=world.user("manager"),
+    )  # fmt: skip
+    navigator = signed_in_client(world.user("navigator"))
+    assert "NDTA due" in navigator.get("/caseload/").content.decode()
+    from django.utils import timezone
+
+    _post(navigator, world.alice.pk, FIRST, timezone.localdate().isoformat())
+    assert "NDTA due" not in navigator.get("/caseload/").content.decode()

@@ -241,6 +241,7 @@ class CaseloadRow:
     new_events: list[TimelineEvent]
     open_steps: list[Step]
     overdue_reviews: int
+    ndta_due: bool = False  # the NDTA is repeated on a schedule (the instrument's setting)
 
 
 def my_caseload(ctx: AccessContext) -> list[CaseloadRow]:
@@ -291,6 +292,7 @@ def my_caseload(ctx: AccessContext) -> list[CaseloadRow]:
         done_on__isnull=True,
     ).select_related("goal"):
         steps.setdefault(step.goal.person_id, []).append(step)
+    ndta_due = _ndta_due(ids, today)
     rows = []
     for view in views:
         allowed = {c.value for c in view.categories}
@@ -317,6 +319,7 @@ def my_caseload(ctx: AccessContext) -> list[CaseloadRow]:
                 safety=markers.get(view.id, []) if view.can_see(Category.SAFETY) else None,
                 new_events=events,
                 open_steps=steps.get(view.id, []) if view.can_see(Category.SUPPORT_PLAN) else [],
+                ndta_due=view.id in ndta_due and view.can_see(Category.MEASURES),
                 overdue_reviews=overdue.get(view.id, 0)
                 if view.can_see(Category.SUPPORT_PLAN)
                 else 0,
@@ -360,3 +363,17 @@ def migration_runs(organisation_id: int) -> list[MigrationRun]:
 
 def migration_run_get(organisation_id: int, run_id: int) -> MigrationRun | None:
     return MigrationRun.objects.filter(organisation_id=organisation_id, pk=run_id).first()
+
+
+def _ndta_due(ids: list[int], today: date) -> set[int]:
+    """People whose last NDTA is older than its repeat interval, or who have none."""
+    from onestory.measures.models import Completion, Instrument
+
+    instrument = Instrument.objects.filter(code="ndta", active=True).order_by("-version").first()
+    every = int((instrument.definition if instrument else {}).get("repeat_days") or 91)
+    last: dict[int, date] = {}
+    for person_id, day in Completion.objects.filter(
+        person_id__in=ids, instrument__code="ndta"
+    ).values_list("person_id", "completed_on"):
+        last[person_id] = max(last.get(person_id, day), day)
+    return {p for p in ids if p not in last or (today - last[p]).days > every}
