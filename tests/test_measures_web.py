@@ -39,6 +39,8 @@ def test_a_navigator_records_two_ndtas_and_sees_the_change(world: World) -> None
     outcomes = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
     assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>1<", outcomes)
     assert "33.0 then 12.0" in outcomes
+    by_sex = outcomes.split("NDTA change by sex")[1].split("</table>")[0]
+    assert re.search(r"Not recorded</th><td[^>]*>1</td><td[^>]*>1<", by_sex)
     # One person is a small number: hidden from the board.
     board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
     assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>\*<", board)

@@ -229,3 +229,25 @@ def referral_to_support_days() -> float | None:
         if decided is not None
     ]
     return float(median(waits)) if waits else None
+
+
+def ndta_change_by(field_name: str, rule: Rule | None) -> list[BreakdownRow]:
+    """People assessed at least twice, and how many improved, by one characteristic
+    (``cohort`` holds the people, ``supported`` the number improved)."""
+    series = {p: s for p, s in _series("ndta").items() if len(s) >= 2}
+    records = {e.person_id: e for e in Equality.objects.filter(person_id__in=list(series))}
+    label_of = _label_of(records, field_name)
+    people: Counter[str] = Counter()
+    improved: Counter[str] = Counter()
+    for person_id, values in series.items():
+        label = label_of(person_id)
+        people[label] += 1
+        improved[label] += (engine.change(values[0], values[-1], lower_is_better=True) or 0) > 0
+    labels = sorted(people, key=_order)
+    raw_p, raw_i = [people[lbl] for lbl in labels], [improved[lbl] for lbl in labels]
+    cells_p: list[int | None] = list(raw_p)
+    cells_i: list[int | None] = list(raw_i)
+    if rule is not None:
+        cells_p = secondary([rule.count(n) for n in raw_p], raw_p)
+        cells_i = secondary([rule.count(n) for n in raw_i], raw_i)
+    return [BreakdownRow(lbl, p, i) for lbl, p, i in zip(labels, cells_p, cells_i, strict=True)]

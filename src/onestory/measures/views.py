@@ -400,6 +400,8 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
         "measures/outcomes.html",
         {
             "breakdowns": breakdowns,
+            "ndta_by_sex": outcomes.ndta_change_by("sex", rule),
+            "ndta_by_ethnicity": outcomes.ndta_change_by("ethnicity", rule),
             "women_cohort": women_cohort,
             "women_support": women_support,
             "d": figures,
