@@ -39,11 +39,14 @@ def test_a_navigator_records_two_ndtas_and_sees_the_change(world: World) -> None
     outcomes = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
     assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>1<", outcomes)
     assert "33.0 then 12.0" in outcomes
+    assert "Average NDTA total of the assessments in each quarter" in outcomes
+    assert re.search(r"2026 Q2</th><td[^>]*>1</td><td[^>]*>33.0<", outcomes)
     by_sex = outcomes.split("NDTA change by sex")[1].split("</table>")[0]
     assert re.search(r"Not recorded</th><td[^>]*>1</td><td[^>]*>1<", by_sex)
     # One person is a small number: hidden from the board.
     board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
     assert re.search(r"People with two or more NDTAs</dt><dd[^>]*>\*<", board)
+    assert re.search(r"2026 Q2</th><td[^>]*>\*</td><td[^>]*>\*<", board)
     assert "33.0" not in board
 
 
@@ -236,6 +239,7 @@ def test_staff_survey_is_kept_without_names_and_shows_a_trend(world: World) -> N
     assert event is not None and event.actor_user_id is None
     manager = signed_in_client(world.user("manager")).get("/outcomes/").content.decode()
     assert re.search(r"Q\d</th><td[^>]*>3</td><td[^>]*>2<", manager)
+    assert "Staff who feel equipped and supported (% agreeing)" in manager
     board = signed_in_client(world.user("board_member")).get("/outcomes/").content.decode()
     assert re.search(r"Q\d</th><td[^>]*>\*</td><td[^>]*>\*<", board)
 

@@ -251,3 +251,20 @@ def ndta_change_by(field_name: str, rule: Rule | None) -> list[BreakdownRow]:
         cells_p = secondary([rule.count(n) for n in raw_p], raw_p)
         cells_i = secondary([rule.count(n) for n in raw_i], raw_i)
     return [BreakdownRow(lbl, p, i) for lbl, p, i in zip(labels, cells_p, cells_i, strict=True)]
+
+
+def ndta_by_quarter(rule: Rule | None) -> list[tuple[str, int | None, float | None]]:
+    """Each of the last 8 quarters: people assessed in it and their average NDTA total
+    (the average hidden with the count when the count is a small number)."""
+    by_quarter: dict[str, list[float]] = {}
+    for day, total in Completion.objects.filter(
+        instrument__code="ndta", total__isnull=False
+    ).values_list("completed_on", "total"):
+        if total is not None:
+            by_quarter.setdefault(f"{day.year} Q{(day.month - 1) // 3 + 1}", []).append(total)
+    out: list[tuple[str, int | None, float | None]] = []
+    for quarter in sorted(by_quarter)[-8:]:
+        values = by_quarter[quarter]
+        shown = len(values) if rule is None else rule.count(len(values))
+        out.append((quarter, shown, None if shown is None else round(mean(values), 1)))
+    return out

@@ -392,6 +392,8 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
         )
     ]  # fmt: skip
     cohort_ids = [int(r["person_id"]) for r in cohort_rows() if r["smd"] == 1]
+    staff = outcomes.staff_confidence(rule)
+    quarters = outcomes.ndta_by_quarter(rule)
     breakdowns, women_cohort, women_support = outcomes.equality_breakdowns(
         cohort_ids, costs.supported_now(), timezone.localdate(), rule
     )
@@ -412,7 +414,24 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
                 "experience", key=None, lower_is_better=False, rule=rule
             ),
             "goals": outcomes.goals(rule),
-            "staff": outcomes.staff_confidence(rule),
+            "staff": staff,
+            "staff_chart": insight.bar_chart(
+                [
+                    (
+                        q.quarter[2:],
+                        None
+                        if q.people is None or q.agree is None or not q.people
+                        else round(100 * q.agree / q.people),
+                    )
+                    for q in staff
+                ],
+                title="Staff who feel equipped and supported (% agreeing), by quarter",
+            ),
+            "ndta_quarters": quarters,
+            "ndta_chart": insight.bar_chart(
+                [(q[2:], None if m is None else round(m)) for q, _n, m in quarters],
+                title="Average NDTA total of the assessments in each quarter (lower is better)",
+            ),
             "referral_days": outcomes.referral_to_support_days(),
             "voice": quarter_pack(figures.as_of, rule or Rule(threshold=0, base=1)),
         },
