@@ -433,3 +433,4 @@ def _relationships_and_sharing(
         today=today,
         rng=rng,
     )
+    measures_demo.public_health(today=today, rng=rng)

@@ -95,3 +95,41 @@ def build(
             )  # fmt: skip
     StaffResponse.objects.bulk_create(staff_answers)
     return len(rows)
+
+
+# Public health indicators for the demo: a made-up area against England (synthetic values;
+# the indicator ids and names are Fingertips' own).
+INDICATORS = [
+    (93701, "Children in absolute low income families (under 16s)", 15.0, 0.4),
+    (93203, "16 to 17 year olds not in education, employment or training (NEET)", 5.0, 0.1),
+    (93759, "Fuel poverty (low income, low energy efficiency methodology)", 13.0, 0.3),
+    (90282, "Gap in the employment rate for those with a long-term health condition", 10.0, 0.5),
+]
+
+
+def public_health(*, today: date, rng: random.Random) -> int:
+    from onestory.measures.models import IndicatorValue
+    from onestory_engine.fingertips import ENGLAND
+
+    rows = []
+    for indicator_id, name, england_level, drift in INDICATORS:
+        area_level = england_level * rng.uniform(1.2, 1.5)
+        for year in range(today.year - 6, today.year):
+            england_level += rng.uniform(-drift, drift)
+            area_level += rng.uniform(-2 * drift, 1.2 * drift)
+            half = area_level * 0.04
+            for code, area_name, value, ci in (
+                (ENGLAND, "England", england_level, None),
+                ("E06999999", "Trentside (synthetic)", area_level, half),
+            ):
+                rows.append(
+                    IndicatorValue(
+                        indicator_id=indicator_id, indicator_name=name, area_code=code,
+                        area_name=area_name, sex="Persons", age="", period=str(year),
+                        value=round(value, 1),
+                        lower_ci=None if ci is None else round(value - ci, 1),
+                        upper_ci=None if ci is None else round(value + ci, 1),
+                    )
+                )  # fmt: skip
+    IndicatorValue.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
