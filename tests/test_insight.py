@@ -25,7 +25,7 @@ def test_small_cells_are_suppressed_for_analysts(world: World) -> None:
 
 
 def test_secondary_suppression() -> None:
-    from onestory.insight.dashboard import secondary
+    from onestory.core.disclosure import secondary
 
     assert secondary([None, 20, 10], [3, 20, 10]) == [None, 20, None]
     assert secondary([None, None, 10], [3, 2, 10]) == [None, None, 10]

@@ -786,8 +786,13 @@ def panel_meetings(ctx: AccessContext) -> list[PanelMeeting]:
 
 
 def panel_meeting_get(ctx: AccessContext, meeting_id: int) -> PanelMeeting:
-    meeting = next((m for m in panel_meetings(ctx) if m.pk == meeting_id), None)
-    if meeting is None:
+    _require_context()
+    meeting = (
+        PanelMeeting.objects.filter(pk=meeting_id)
+        .prefetch_related("recommendations__organisation")
+        .first()
+    )
+    if meeting is None or not policy.may_run_panel(role=ctx.role):
         raise Http404("No such meeting")
     return meeting
 

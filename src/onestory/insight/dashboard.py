@@ -14,7 +14,7 @@ from typing import Any, Final
 from django.conf import settings
 
 from onestory.casework.models import Allocation, Closure
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, cells, shown
 from onestory.insight.selectors import current_rule
 from onestory.intake.exports import cohort_inputs
 from onestory_engine import cohort as engine
@@ -74,18 +74,6 @@ class Dashboard:
     service_use: list[ServiceMonth] = field(default_factory=list)
 
 
-def secondary(cells: list[int | None], raw: list[int]) -> list[int | None]:
-    """When exactly one cell of a set that sums to a published total is suppressed, it
-    could be recovered by subtraction: suppress the next smallest as well."""
-    hidden = [i for i, c in enumerate(cells) if c is None and raw[i] > 0]
-    if len(hidden) == 1:
-        shown = [i for i, c in enumerate(cells) if c is not None and raw[i] > 0]
-        if shown:
-            smallest = min(shown, key=lambda i: raw[i])
-            cells = [None if i == smallest else c for i, c in enumerate(cells)]
-    return cells
-
-
 def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     cohort_rule = current_rule()
     events, persons = cohort_inputs()
@@ -131,7 +119,7 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     raw_overlap = [combos.get(c, 0) for c in every]
 
     def count(n: int) -> int | None:
-        return n if rule is None else rule.count(n)
+        return shown(n, rule)
 
     cfg: dict[str, Any] = settings.ONESTORY
     hiu = engine.high_intensity(
@@ -145,9 +133,7 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
         ),
     ).to_pylist()
 
-    overlap_cells = [count(n) for n in raw_overlap]
-    if rule is not None:
-        overlap_cells = secondary(overlap_cells, raw_overlap)
+    overlap_cells = cells(raw_overlap, rule)
     per_domain = Counter(d for r in members for d in r["domains"].split(";") if d)
     use = engine.service_use(events, [r["person_id"] for r in members], ends).to_pylist()
     return Dashboard(

@@ -11,14 +11,13 @@ import base64
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
 
 from django.template.loader import render_to_string
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XlsxImage
 from PIL import Image, ImageDraw, ImageFont
 
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, quarter_of
 from onestory.core.exports import safe_cell
 from onestory.insight.dashboard import Dashboard, build
 from onestory.measures.costs import cohort_costs
@@ -144,10 +143,6 @@ def charts(d: Dashboard) -> list[Chart]:
             ),
         ),
     ]
-
-
-def quarter_of(day: date) -> str:
-    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
 
 
 def board_figures() -> tuple[Dashboard, list[Chart]]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Min
 
 from onestory.casework.models import Allocation
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, shown
 from onestory.measures import shipped
 from onestory.measures.models import UnitCost, UpratingIndex
 from onestory.people.models import TimelineEvent
@@ -84,9 +84,8 @@ class PeriodRow:
 
 
 def person_costs(
-    person_id: int, start: date, today: date, categories: set[str] | None
+    person_id: int, start: date, today: date, categories: set[str] | None, price: Prices
 ) -> list[tuple[engine.Period, Decimal, dict[str, int]]]:
-    price = prices()
     used = engine.uses(_events([person_id], categories), engine.DEFAULT_RULES, until=today)
     return engine.cost_by_period(
         [(d, u) for _, d, u in used], engine.before_after(start, today), price.per_use
@@ -115,14 +114,14 @@ def cohort_costs(today: date, rule: Rule | None) -> list[PeriodRow]:
     for label in sorted(order, key=lambda s: (s != "12 months before", s)):
         values = totals[label]
         n = len(values)
-        shown = n if rule is None else rule.count(n)
+        people = shown(n, rule)
         total = sum(values, Decimal("0"))
-        if shown is None:
+        if people is None:
             out.append(PeriodRow(label, None, None, None))
             continue
         out.append(
             PeriodRow(
-                label, shown, (total / n).quantize(Decimal("1")), total.quantize(Decimal("1"))
+                label, people, (total / n).quantize(Decimal("1")), total.quantize(Decimal("1"))
             )
         )
     return out

@@ -12,8 +12,7 @@ from statistics import mean
 from typing import Any
 
 from onestory.casework.models import Goal
-from onestory.core.disclosure import Rule
-from onestory.insight.dashboard import secondary
+from onestory.core.disclosure import Rule, cells, quarter_of, shown
 from onestory.measures.models import Completion, Equality, IndicatorValue, StaffResponse
 from onestory.people.models import Person
 from onestory_engine import measures as engine
@@ -44,17 +43,17 @@ def _series(code: str, key: str | None = None) -> dict[int, list[float]]:
 def change_of(code: str, *, key: str | None, lower_is_better: bool, rule: Rule | None) -> Change:
     pairs = [(s[0], s[-1]) for s in _series(code, key).values() if len(s) >= 2]
     n = len(pairs)
-    shown = n if rule is None else rule.count(n)
-    if not pairs or shown is None:
-        return Change(shown, None, None, None, lower_is_better)
+    people = shown(n, rule)
+    if not pairs or people is None:
+        return Change(people, None, None, None, lower_is_better)
     improved = sum(
         1 for a, b in pairs if (engine.change(a, b, lower_is_better=lower_is_better) or 0) > 0
     )
     return Change(
-        people=shown,
+        people=people,
         first_mean=round(mean(a for a, _ in pairs), 1),
         latest_mean=round(mean(b for _, b in pairs), 1),
-        improved=improved if rule is None else rule.count(improved),
+        improved=shown(improved, rule),
         lower_is_better=lower_is_better,
     )
 
@@ -68,9 +67,7 @@ class Goals:
 def goals(rule: Rule | None) -> Goals:
     total = Goal.objects.count()
     achieved = Goal.objects.filter(status=Goal.Status.ACHIEVED).count()
-    if rule is None:
-        return Goals(total, achieved)
-    return Goals(rule.count(total), rule.count(achieved))
+    return Goals(shown(total, rule), shown(achieved, rule))
 
 
 @dataclass(frozen=True)
@@ -121,13 +118,8 @@ def equality_breakdowns(
         in_cohort = Counter(label_of(p) for p in cohort)
         in_support = Counter(label_of(p) for p in supported)
         labels = sorted(set(in_cohort) | set(in_support), key=_order)
-        raw_c = [in_cohort[label] for label in labels]
-        raw_s = [in_support[label] for label in labels]
-        cells_c: list[int | None] = list(raw_c)
-        cells_s: list[int | None] = list(raw_s)
-        if rule is not None:
-            cells_c = secondary([rule.count(n) for n in raw_c], raw_c)
-            cells_s = secondary([rule.count(n) for n in raw_s], raw_s)
+        cells_c = cells([in_cohort[label] for label in labels], rule)
+        cells_s = cells([in_support[label] for label in labels], rule)
         out.append(
             Breakdown(
                 title,
@@ -203,15 +195,12 @@ def staff_confidence(rule: Rule | None) -> list[QuarterValue]:
     by_quarter: dict[str, list[float]] = {}
     for day, total in StaffResponse.objects.values_list("answered_on", "total"):
         if total is not None:
-            by_quarter.setdefault(f"{day.year} Q{(day.month - 1) // 3 + 1}", []).append(total)
+            by_quarter.setdefault(quarter_of(day), []).append(total)
     out = []
     for quarter in sorted(by_quarter)[-8:]:
         values = by_quarter[quarter]
         n, agree = len(values), sum(1 for v in values if v >= 4)
-        if rule is None:
-            out.append(QuarterValue(quarter, n, agree))
-        else:
-            out.append(QuarterValue(quarter, rule.count(n), rule.count(agree)))
+        out.append(QuarterValue(quarter, shown(n, rule), shown(agree, rule)))
     return out
 
 
@@ -244,12 +233,8 @@ def ndta_change_by(field_name: str, rule: Rule | None) -> list[BreakdownRow]:
         people[label] += 1
         improved[label] += (engine.change(values[0], values[-1], lower_is_better=True) or 0) > 0
     labels = sorted(people, key=_order)
-    raw_p, raw_i = [people[lbl] for lbl in labels], [improved[lbl] for lbl in labels]
-    cells_p: list[int | None] = list(raw_p)
-    cells_i: list[int | None] = list(raw_i)
-    if rule is not None:
-        cells_p = secondary([rule.count(n) for n in raw_p], raw_p)
-        cells_i = secondary([rule.count(n) for n in raw_i], raw_i)
+    cells_p = cells([people[lbl] for lbl in labels], rule)
+    cells_i = cells([improved[lbl] for lbl in labels], rule)
     return [BreakdownRow(lbl, p, i) for lbl, p, i in zip(labels, cells_p, cells_i, strict=True)]
 
 
@@ -261,10 +246,10 @@ def ndta_by_quarter(rule: Rule | None) -> list[tuple[str, int | None, float | No
         instrument__code="ndta", total__isnull=False
     ).values_list("completed_on", "total"):
         if total is not None:
-            by_quarter.setdefault(f"{day.year} Q{(day.month - 1) // 3 + 1}", []).append(total)
+            by_quarter.setdefault(quarter_of(day), []).append(total)
     out: list[tuple[str, int | None, float | None]] = []
     for quarter in sorted(by_quarter)[-8:]:
         values = by_quarter[quarter]
-        shown = len(values) if rule is None else rule.count(len(values))
-        out.append((quarter, shown, None if shown is None else round(mean(values), 1)))
+        people = shown(len(values), rule)
+        out.append((quarter, people, None if people is None else round(mean(values), 1)))
     return out

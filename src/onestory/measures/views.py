@@ -17,7 +17,7 @@ from onestory.access.scope import PersonView
 from onestory.audit import services as audit
 from onestory.audit.decorators import unattributed
 from onestory.casework.views import person_page
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, shown
 from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows
 from onestory.measures import costs, evaluation, forms, outcomes, services, shipped
@@ -90,7 +90,7 @@ def person_measures(request: HttpRequest, access: AccessContext, view: PersonVie
         # Only events in the categories this user may see are costed.
         price = costs.prices()
         context["costs"] = costs.person_costs(
-            view.id, start, timezone.localdate(), {c.value for c in view.categories}
+            view.id, start, timezone.localdate(), {c.value for c in view.categories}, price
         )
         context["cost_labels"] = price.labels
         context["cost_year"] = price.reporting_year
@@ -380,7 +380,9 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
     """The eight outcome statements with the measures the work collects."""
     access = request_access(request)
     rule = Rule.from_settings() if access.role in {Role.ANALYST, Role.BOARD_MEMBER} else None
-    figures = insight.build(rule=rule)
+    today = timezone.localdate()
+    cohort_ids = [int(r["person_id"]) for r in cohort_rows() if r["smd"] == 1]
+    supported = costs.supported_now()
     wellbeing = [
         (label, key, outcomes.change_of("ons4", key=key, lower_is_better=key == "anxious_yesterday",
                                         rule=rule))
@@ -391,22 +393,24 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             ("Anxiety yesterday", "anxious_yesterday"),
         )
     ]  # fmt: skip
-    cohort_ids = [int(r["person_id"]) for r in cohort_rows() if r["smd"] == 1]
     staff = outcomes.staff_confidence(rule)
     quarters = outcomes.ndta_by_quarter(rule)
     breakdowns, women_cohort, women_support = outcomes.equality_breakdowns(
-        cohort_ids, costs.supported_now(), timezone.localdate(), rule
+        cohort_ids, supported, today, rule
     )
+    led = set(cohort_ids) & set(supported)
     return render(
         request,
         "measures/outcomes.html",
         {
+            "as_of": today,
+            "cohort": shown(len(cohort_ids), rule),
+            "unallocated": shown(len(cohort_ids) - len(led), rule),
             "breakdowns": breakdowns,
             "ndta_by_sex": outcomes.ndta_change_by("sex", rule),
             "ndta_by_ethnicity": outcomes.ndta_change_by("ethnicity", rule),
             "women_cohort": women_cohort,
             "women_support": women_support,
-            "d": figures,
             "suppressed": rule is not None,
             "ndta": outcomes.change_of("ndta", key=None, lower_is_better=True, rule=rule),
             "wellbeing": wellbeing,
@@ -433,6 +437,6 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
                 title="Average NDTA total of the assessments in each quarter (lower is better)",
             ),
             "referral_days": outcomes.referral_to_support_days(),
-            "voice": quarter_pack(figures.as_of, rule or Rule(threshold=0, base=1)),
+            "voice": quarter_pack(today, rule),
         },
     )

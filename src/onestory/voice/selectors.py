@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, shown
 from onestory.voice.models import Answer, Barrier, Category, FeedbackResponse, PublicStory
 from onestory.voice.services import escalate_after
 
@@ -38,7 +38,12 @@ def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
-def quarter_pack(as_of: date, rule: Rule) -> VoicePack:
+def quarter_pack(as_of: date, rule: Rule | None) -> VoicePack:
+    """The pack's counts, exact without a rule."""
+
+    def count(n: int) -> int | None:
+        return shown(n, rule)
+
     start = quarter_start(as_of)
     rows = list(Barrier.objects.values_list("category", "raised_on", "resolved_on", "status"))
     closed = {Barrier.Status.RESOLVED, Barrier.Status.NOT_TAKEN_FORWARD}
@@ -53,17 +58,17 @@ def quarter_pack(as_of: date, rule: Rule) -> VoicePack:
     )
     return VoicePack(
         quarter_start=start,
-        raised=rule.count(sum(raised.values())),
-        resolved=rule.count(sum(resolved.values())),
-        open=rule.count(len(still_open)),
-        overdue=rule.count(sum(1 for r in still_open if r <= late)),
+        raised=count(sum(raised.values())),
+        resolved=count(sum(resolved.values())),
+        open=count(len(still_open)),
+        overdue=count(sum(1 for r in still_open if r <= late)),
         kinds=[
-            KindRow(str(label), rule.count(raised[value]), rule.count(resolved[value]))
+            KindRow(str(label), count(raised[value]), count(resolved[value]))
             for value, label in Category.choices
             if raised[value] or resolved[value]
         ],
-        answered=rule.count(len(answers)),
-        felt_listened=rule.count(sum(1 for a, _ in answers if a == Answer.YES)),
-        told_once=rule.count(sum(1 for _, t in answers if t == Answer.YES)),
+        answered=count(len(answers)),
+        felt_listened=count(sum(1 for a, _ in answers if a == Answer.YES)),
+        told_once=count(sum(1 for _, t in answers if t == Answer.YES)),
         stories=list(PublicStory.objects.filter(published_on__gte=start, published_on__lte=as_of)),
     )

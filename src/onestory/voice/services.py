@@ -286,7 +286,6 @@ def barrier_respond(
 
 # --- Voice without an account: people's feedback and staff speaking up anonymously.
 
-UNATTRIBUTED = audit.UNATTRIBUTED
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 LINK_DAYS = 14
 
@@ -381,7 +380,7 @@ def feedback_submit(*, token: str, answers: dict[str, str]) -> tuple[FeedbackRes
                 raised_on=today,
             )
             BarrierUpdate.objects.create(barrier=barrier, kind=BarrierUpdate.Kind.RAISED, on=today)
-        audit.record(actor=UNATTRIBUTED, action="feedback.submit")
+        audit.record(actor=audit.UNATTRIBUTED, action="feedback.submit")
     return response, link.kiosk
 
 
@@ -404,7 +403,7 @@ def staff_speak_up(
             raised_on=today,
         )
         BarrierUpdate.objects.create(barrier=barrier, kind=BarrierUpdate.Kind.RAISED, on=today)
-        audit.record(actor=UNATTRIBUTED, action="barrier.raise.anonymous")
+        audit.record(actor=audit.UNATTRIBUTED, action="barrier.raise.anonymous")
     return barrier
 
 

@@ -6,7 +6,6 @@ import base64
 import io
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import qrcode
@@ -25,9 +24,9 @@ from onestory.access.decorators import public, roles, signed_in
 from onestory.access.roles import Role
 from onestory.audit import services as audit
 from onestory.audit.decorators import unattributed
-from onestory.core.disclosure import Rule
+from onestory.core.disclosure import Rule, cells, quarter_of, shown
 from onestory.core.ratelimit import limit, limited
-from onestory.insight.dashboard import grouped_chart, secondary
+from onestory.insight.dashboard import grouped_chart
 from onestory.referrals.models import Referral
 from onestory.voice import forms, services
 from onestory.voice.models import Answer, Barrier, BarrierUpdate, Category, PublicStory
@@ -231,18 +230,14 @@ class ThemeRow:
     resolved: int
 
 
-def _quarter(day: date) -> str:
-    return f"{day.year} Q{(day.month - 1) // 3 + 1}"
-
-
 @roles(Role.BOARD_MEMBER, Role.MANAGER)
 def themes(request: HttpRequest) -> HttpResponse:
     """Barriers by kind, quarter by quarter, and how many were resolved. Counts of
     barriers about services and rules, not of people."""
     access = request_access(request)
     rows = list(scope.barriers_visible(access).values_list("category", "raised_on", "status"))
-    quarters = sorted({_quarter(day) for _, day, _ in rows})[-6:]
-    raised: Counter[tuple[str, str]] = Counter((c, _quarter(d)) for c, d, _ in rows)
+    quarters = sorted({quarter_of(day) for _, day, _ in rows})[-6:]
+    raised: Counter[tuple[str, str]] = Counter((c, quarter_of(d)) for c, d, _ in rows)
     totals: Counter[str] = Counter(c for c, _, _ in rows)
     resolved: Counter[str] = Counter(c for c, _, s in rows if s == Barrier.Status.RESOLVED)
     table = [
@@ -357,7 +352,7 @@ def kiosk(request: HttpRequest) -> HttpResponse:
             response.delete_cookie(KIOSK_COOKIE)
             return response
         _link, token = services.link_create(
-            actor=services.UNATTRIBUTED, organisation_id=state["org"], user_id=state["by"],
+            actor=audit.UNATTRIBUTED, organisation_id=state["org"], user_id=state["by"],
             kiosk=True,
         )  # fmt: skip
         return redirect("voice:feedback", token=token)
@@ -416,11 +411,10 @@ def feedback_results(request: HttpRequest) -> HttpResponse:
         ("right_help", "Did you get the help you needed?"),
     ):
         counts = Counter(getattr(r, field_name) for r in rows)
-        raw = [counts[a.value] for a in Answer]
-        cells = [n if rule is None else rule.count(n) for n in raw]
-        if rule is not None:
-            cells = secondary(cells, raw)
-        questions.append({"label": label, "cells": list(zip(Answer.labels, cells, strict=True))})
+        published = cells([counts[a.value] for a in Answer], rule)
+        questions.append(
+            {"label": label, "cells": list(zip(Answer.labels, published, strict=True))}
+        )
     total = len(rows)
     return render(
         request,
@@ -428,7 +422,7 @@ def feedback_results(request: HttpRequest) -> HttpResponse:
         {
             "questions": questions,
             "answers": Answer.labels,
-            "total": total if rule is None else rule.count(total),
+            "total": shown(total, rule),
             "own": own,
             "comments": [r.better for r in rows if r.better] if own else [],
             "contact": [r for r in rows if r.get_in_touch] if own else [],
