@@ -12,12 +12,12 @@ export DJANGO_ALLOW_ASYNC_UNSAFE := true
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 
-.PHONY: help install system-packages python-packages assets demo serve test test-fast lint bench clean
+.PHONY: help install system-packages python-packages assets demo serve test test-fast lint audit bench clean
 
 help:
 	@echo "make demo   install everything, build the synthetic city, serve it on http://127.0.0.1:8000"
 	@echo "make test   install everything and run every test (unit, access, browser)"
-	@echo "make lint   ruff, mypy --strict, import contracts"
+	@echo "make lint   ruff, mypy --strict, import contracts, bandit, pip-audit"
 	@echo "make bench  run the benchmarks in bench/ (results in bench/results/)"
 
 install: system-packages python-packages assets
@@ -68,6 +68,12 @@ lint: install
 	$(RUN) ruff format --check .
 	$(RUN) mypy src tests bench
 	$(RUN) lint-imports
+	$(RUN) bandit --recursive src --quiet --severity-level high
+	$(RUN) python scripts/audit_dependencies.py
+
+# Known vulnerabilities in the locked dependencies (also part of lint).
+audit: install
+	$(RUN) python scripts/audit_dependencies.py
 
 bench: install
 	$(RUN) python -m bench

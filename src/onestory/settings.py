@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,13 +26,39 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DATA_DIR = Path(os.environ.get("ONESTORY_DATA_DIR", "var")).resolve()
+# ONESTORY_PRODUCTION=1 turns the local defaults into refusals: a deployment must say its
+# keys and hosts, and is served over HTTPS only (docs/adr/0013-hardening.md).
+PRODUCTION = _env_bool("ONESTORY_PRODUCTION", False)
 DEBUG = _env_bool("ONESTORY_DEBUG", False)
-# Production must set ONESTORY_SECRET_KEY; the fallback exists so a fresh checkout runs.
-SECRET_KEY = os.environ.get(
-    "ONESTORY_SECRET_KEY", "insecure-local-only-onestory-secret-key-change-me"
-)
+_LOCAL_SECRET = "insecure-local-only-onestory-secret-key-change-me"  # noqa: S105
+# The fallback exists so a fresh checkout runs; production refuses it (below).
+SECRET_KEY = os.environ.get("ONESTORY_SECRET_KEY", _LOCAL_SECRET)
 # A separate key for the audit chain, so rotating the session key never breaks verification.
 AUDIT_HMAC_KEY = os.environ.get("ONESTORY_AUDIT_KEY", "onestory-audit-chain-" + SECRET_KEY)
+
+
+def _production_problems() -> list[str]:
+    problems = []
+    if DEBUG:
+        problems.append("ONESTORY_DEBUG must be off")
+    if SECRET_KEY == _LOCAL_SECRET or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append(
+            "ONESTORY_SECRET_KEY must be set to a random value of 50 or more characters"
+        )
+    if "ONESTORY_AUDIT_KEY" not in os.environ or len(AUDIT_HMAC_KEY) < 32:
+        problems.append(
+            "ONESTORY_AUDIT_KEY must be set (32 or more characters) and kept apart from the "
+            "secret key, so the audit chain survives a key rotation"
+        )
+    if "ONESTORY_ALLOWED_HOSTS" not in os.environ:
+        problems.append("ONESTORY_ALLOWED_HOSTS must name the host names the service answers to")
+    return problems
+
+
+if PRODUCTION and (_problems := _production_problems()):
+    raise ImproperlyConfigured(
+        "OneStory will not start in production: " + "; ".join(_problems) + "."
+    )
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ONESTORY_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -69,6 +96,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files stay cacheable), before everything that can answer early
+    # (redirects to sign in, 404s): no page is kept by a browser or proxy cache.
+    "onestory.core.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -175,13 +205,19 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-_https = _env_bool("ONESTORY_HTTPS", False)
+# HTTPS only in production (unless a deployment says otherwise): secure cookies, a
+# redirect from plain HTTP and a year of HSTS.
+_https = _env_bool("ONESTORY_HTTPS", PRODUCTION)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = _https
 SECURE_HSTS_SECONDS = 31536000 if _https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = _https
+# Behind a reverse proxy that ends TLS, trust its X-Forwarded-Proto (only then: a client
+# could send the header itself).
+if _env_bool("ONESTORY_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Strict Content Security Policy: no inline script or style anywhere; the one inline script
 # (the GOV.UK "js-enabled" class) carries the per-request nonce.
