@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
+from onestory.governance.models import RectificationRequest, SubjectAccessRequest
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
 from onestory.measures.models import Completion, Equality, StaffResponse
 from onestory.meetings.models import Action as MeetingAction
@@ -56,6 +57,38 @@ def _count(model: type[Model]) -> Callable[[World], int]:
 
 def _alice(w: World) -> int:
     return w.alice.pk
+
+
+def _sar(w: World) -> int:
+    """A subject access request about Alice, recorded by the privacy officer."""
+    officer = w.user("privacy_officer")
+    sar, _ = SubjectAccessRequest.objects.get_or_create(
+        person=w.alice,
+        defaults={
+            "received_on": date(2026, 11, 20),
+            "due_on": date(2026, 12, 20),
+            "requester": "Alice herself",
+            "identity_checked": "Photo ID seen",
+            "recorded_by": officer,
+            "organisation": w.nav_org,
+        },
+    )
+    return sar.pk
+
+
+def _rectification(w: World) -> int:
+    officer = w.user("privacy_officer")
+    row, _ = RectificationRequest.objects.get_or_create(
+        person=w.alice,
+        defaults={
+            "received_on": date(2026, 11, 20),
+            "due_on": date(2026, 12, 20),
+            "what_is_wrong": "Wrong date of birth",
+            "recorded_by": officer,
+            "organisation": w.nav_org,
+        },
+    )
+    return row.pk
 
 
 def _import_run(w: World) -> int:
@@ -1147,6 +1180,67 @@ CASES: dict[str, Case] = {
     # --- audit trail
     "audit:list": Case(lambda w: "/audit/", "privacy_officer", "analyst", AUDIT_PAGE),
     "audit:check": Case(lambda w: "/audit/check/", "privacy_officer", "analyst", AUDIT_PAGE),
+    # --- information governance (the privacy officer's requests)
+    "privacy_notice": Case(lambda w: "/privacy-notice/", "navigator", "analyst", PUBLIC),
+    "governance:index": Case(lambda w: "/governance/", "privacy_officer", "analyst", AUDIT_PAGE),
+    "governance:sar_new": Case(
+        lambda w: f"/governance/subject-access/new/?person={_alice(w)}",
+        "privacy_officer",
+        "navigator",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {
+                "received_on": "2026-11-20",
+                "requester": "Alice herself",
+                "identity_checked": "Photo ID seen",
+            },
+            changed=_count(SubjectAccessRequest),
+        ),
+    ),
+    "governance:sar_detail": Case(
+        lambda w: f"/governance/subject-access/{_sar(w)}/",
+        "privacy_officer",
+        "manager",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {"step": "extend", "months": "1", "reason": "Complex", "version": 1},
+            changed=lambda w: (
+                _sar(w),
+                list(SubjectAccessRequest.objects.values_list("extended_to")),
+            ),
+        ),
+        must_not_show={"wrong": "Marsh"},
+    ),
+    "governance:sar_download": Case(
+        lambda w: f"/governance/subject-access/{_sar(w)}/record.json",
+        "privacy_officer",
+        "navigator",
+        AUDIT_PAGE,
+        must_not_show={"wrong": "Marsh", "outsider": "Marsh", "administrator": "Marsh"},
+    ),
+    "governance:rectification_new": Case(
+        lambda w: f"/governance/rectification/new/?person={_alice(w)}",
+        "privacy_officer",
+        "data_manager",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {"received_on": "2026-11-20", "what_is_wrong": "Wrong date of birth"},
+            changed=_count(RectificationRequest),
+        ),
+    ),
+    "governance:rectification_detail": Case(
+        lambda w: f"/governance/rectification/{_rectification(w)}/",
+        "privacy_officer",
+        "manager",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {"outcome": "corrected", "note": "Date corrected", "version": 1},
+            changed=lambda w: (
+                _rectification(w),
+                list(RectificationRequest.objects.values_list("status")),
+            ),
+        ),
+    ),
     # --- API
     "api:openapi-json": Case(lambda w: "/api/v1/openapi.json", "navigator", "analyst", PUBLIC),
     "api:api-root": Case(

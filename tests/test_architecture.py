@@ -11,7 +11,7 @@ SENSITIVE = {
     "Allocation", "Contact", "Review", "Closure", "SupportPlan", "Goal", "Step",
     "ProgressNote", "SafetyMarker", "SafeguardingConcern", "SafeguardingUpdate", "Death",
     "Spend", "PersonVisit", "Referral", "ReferralMessage", "Alert", "Meeting", "AgendaItem",
-    "Action", "BarrierPerson", "Completion",
+    "Action", "BarrierPerson", "Completion", "SubjectAccessRequest", "RectificationRequest",
 }  # fmt: skip
 THIN_MODULES = ("views.py", "admin_views.py", "api.py")
 

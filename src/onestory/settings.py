@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "onestory.insight",
     "onestory.voice",
     "onestory.measures",
+    "onestory.governance",
 ]
 
 MIDDLEWARE = [

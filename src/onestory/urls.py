@@ -2,12 +2,14 @@ from django.urls import include, path
 
 from onestory.api import api
 from onestory.core import views as core_views
+from onestory.governance import views as governance_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("choose-role/", core_views.choose_role, name="choose_role"),
     path("security/", core_views.security, name="security"),
     path("accessibility/", core_views.accessibility, name="accessibility"),
+    path("privacy-notice/", governance_views.privacy_notice, name="privacy_notice"),
     # MFA is required for every staff account, so it cannot be turned off: this page
     # shadows allauth's deactivation view and explains what to do instead.
     path(
@@ -26,6 +28,7 @@ urlpatterns = [
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),
     path("audit/", include("onestory.audit.urls")),
+    path("governance/", include("onestory.governance.urls")),
     path("imports/", include("onestory.intake.urls")),
     path("", include("onestory.voice.urls")),
     path("", include("onestory.measures.urls")),

@@ -35,8 +35,10 @@ from tests.test_access_matrix import (
     _pair,
     _panel_meeting,
     _recommendation,
+    _rectification,
     _referral,
     _review,
+    _sar,
     _service,
     _story,
 )
@@ -297,6 +299,24 @@ PAGES: list[Visit] = [
     Visit("audit trail", lambda w: "/audit/", PRIVACY),
     Visit("audit trail, one person", lambda w: f"/audit/?person={_alice(w)}", PRIVACY),
     Visit("audit trail check", lambda w: "/audit/check/", PRIVACY),
+    Visit("information requests", lambda w: (_sar(w), "/governance/")[1], PRIVACY),
+    Visit(
+        "subject access: find the person",
+        lambda w: "/governance/subject-access/new/?q=Marsh",
+        PRIVACY,
+    ),
+    Visit(
+        "subject access: nobody found",
+        lambda w: "/governance/subject-access/new/?q=Nobody",
+        PRIVACY,
+    ),
+    Visit("subject access request", lambda w: f"/governance/subject-access/{_sar(w)}/", PRIVACY),
+    Visit(
+        "correction request",
+        lambda w: f"/governance/rectification/{_rectification(w)}/",
+        PRIVACY,
+    ),
+    Visit("how we use your information", lambda w: "/privacy-notice/", REPRESENTATIVE),
     # The refusal pages, as each persona meets them.
     Visit("404: no such page", lambda w: "/no-such-page/", EVERYONE, status=404),
     # "Not yours" answers 404 like "does not exist" (SECURITY.md rule 1).
@@ -363,6 +383,29 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
         "main button[name=action][value=add]",
     ),
 ]
+PRIVACY_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    (
+        "subject access: find, with nothing entered",
+        lambda w: "/governance/subject-access/new/",
+        "main form[method=get] button[type=submit]",
+    ),
+    (
+        "subject access: record",
+        lambda w: f"/governance/subject-access/new/?person={w.alice.pk}",
+        "",
+    ),
+    (
+        "subject access: extend",
+        lambda w: f"/governance/subject-access/{_sar(w)}/",
+        "main form:has(input[name=step][value=extend]) button[type=submit]",
+    ),
+    (
+        "correction: record",
+        lambda w: f"/governance/rectification/new/?person={w.alice.pk}",
+        "",
+    ),
+    ("correction: decide", lambda w: f"/governance/rectification/{_rectification(w)}/", ""),
+]
 DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("import a feed", lambda w: "/imports/", ""),
 ]
@@ -382,6 +425,7 @@ FORMS = {
     "practitioner": PRACTITIONER_FORMS,
     "administrator": ADMIN_FORMS,
     "data_manager": DATA_MANAGER_FORMS,
+    "privacy_officer": PRIVACY_FORMS,
 }
 SUBMIT = "main form[method=post] button[type=submit]"
 
@@ -534,6 +578,7 @@ def crawl_signed_out(page: Page, live_server: Any, world: World) -> None:
         ("sign-up closed", "/accounts/signup/", 200),
         ("account inactive", "/accounts/inactive/", 200),
         ("accessibility statement", "/accessibility/", 200),
+        ("how we use your information", "/privacy-notice/", 200),
         ("you said, we did", (_story(world), "/you-said-we-did/")[1], 200),
         ("feedback: thank you", "/f/thank-you/", 200),
         ("feedback: kiosk mode is off", "/f/kiosk/", 403),
@@ -627,6 +672,13 @@ COVERAGE: dict[str, str] = {
     "admin_area:agreement_edit": "crawl",
     "audit:list": "crawl",
     "audit:check": "crawl",
+    "privacy_notice": "crawl, signed in and out",
+    "governance:index": "crawl; test_governance.py",
+    "governance:sar_new": "crawl (search, nobody found, with errors); test_governance.py",
+    "governance:sar_detail": "crawl (extend, with errors); test_governance.py",
+    "governance:sar_download": "not a page: a JSON or PDF download (test_governance.py)",
+    "governance:rectification_new": "crawl, with errors; test_governance.py",
+    "governance:rectification_detail": "crawl, with errors; test_governance.py",
     "intake:imports": "crawl, with errors and an upload",
     "intake:report": "crawl, after an upload",
     "intake:review": "crawl, with a pending pair",

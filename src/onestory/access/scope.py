@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -24,6 +25,8 @@ from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
+from onestory.governance import selectors as governance
+from onestory.governance.models import RectificationRequest, SubjectAccessRequest
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.measures.models import Completion, Equality
 from onestory.meetings.models import Action, AgendaItem, Meeting
@@ -36,6 +39,7 @@ from onestory.voice.models import (
     PanelMeeting,
     Recommendation,
 )
+from onestory_engine import standardise
 
 
 class PersonNotFound(Http404):
@@ -356,6 +360,123 @@ def identity_get(ctx: AccessContext, person_id: int) -> IdentityView:
     )
     _note_returned([person.pk], action="identity.view")
     return IdentityView(person, visible, len(records) - len(visible), changes)
+
+
+# --- Information governance (SECURITY.md: the privacy officer sees a person's whole record
+# only while producing their subject access request, and every look is audited)
+
+
+def _require_privacy_officer(ctx: AccessContext, person_id: int, action: str) -> None:
+    if ctx.role != Role.PRIVACY_OFFICER:
+        record_denied(person_id, action=action)
+        raise PersonNotFound
+
+
+def subject_access_search(ctx: AccessContext, *, query: str, limit: int = 20) -> list[Person]:
+    """People matching a name, NHS number or date of birth (``DD/MM/YYYY``), for a privacy
+    officer to say whom a request is about: identity fields only."""
+    _require_context()
+    _require_privacy_officer(ctx, 0, "subject_access.search")
+    people = Person.objects.filter(merged_into__isnull=True)
+    digits = query.replace(" ", "")
+    born = standardise.parse_date(query.strip())
+    if digits.isdigit() and len(digits) == 10:
+        people = people.filter(nhs_number=digits)
+    elif born is not None:
+        people = people.filter(date_of_birth=born)
+    else:
+        for word in query.split():
+            people = people.filter(
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(preferred_name__icontains=word)
+            )
+    found = list(people[:limit]) if query.strip() else []
+    _note_returned([p.pk for p in found], action="subject_access.search", basis="subject_access")
+    return found
+
+
+def governance_person(ctx: AccessContext, person_id: int) -> Person:
+    """The person a new request is about (identity only), for a privacy officer."""
+    _require_context()
+    _require_privacy_officer(ctx, person_id, "subject_access.person")
+    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    if person is None:
+        record_denied(person_id, action="subject_access.person")
+        raise PersonNotFound
+    _note_returned([person.pk], action="subject_access.person", basis="subject_access")
+    return person
+
+
+def subject_access_requests(ctx: AccessContext) -> list[SubjectAccessRequest]:
+    _require_context()
+    _require_privacy_officer(ctx, 0, "subject_access.list")
+    rows = list(
+        SubjectAccessRequest.objects.filter(organisation_id=ctx.organisation_id).select_related(
+            "person"
+        )
+    )
+    _note_returned(
+        {r.person_id for r in rows}, action="subject_access.list", basis="subject_access"
+    )
+    return rows
+
+
+def subject_access_get(ctx: AccessContext, request_id: int) -> SubjectAccessRequest:
+    _require_context()
+    # Each organisation's privacy officer answers the requests made to it.
+    sar = (
+        SubjectAccessRequest.objects.select_related("person")
+        .filter(pk=request_id, organisation_id=ctx.organisation_id)
+        .first()
+    )
+    _require_privacy_officer(ctx, sar.person_id if sar else 0, "subject_access.view")
+    if sar is None:
+        raise PersonNotFound
+    _note_returned([sar.person_id], action="subject_access.view", basis="subject_access")
+    return sar
+
+
+def subject_access_record(ctx: AccessContext, sar: SubjectAccessRequest) -> dict[str, Any]:
+    """Everything held about the person, while their request is not yet closed."""
+    _require_context()
+    _require_privacy_officer(ctx, sar.person_id, "subject_access.produce")
+    if sar.status == "closed":
+        record_denied(sar.person_id, action="subject_access.produce")
+        raise PersonNotFound
+    record = governance.person_record(sar.person_id)
+    _note_returned(
+        [sar.person_id, *record["merged_person_ids"]],
+        action="subject_access.produce",
+        basis="subject_access",
+    )
+    return record
+
+
+def rectification_requests(ctx: AccessContext) -> list[RectificationRequest]:
+    _require_context()
+    _require_privacy_officer(ctx, 0, "rectification.list")
+    rows = list(
+        RectificationRequest.objects.filter(organisation_id=ctx.organisation_id).select_related(
+            "person"
+        )
+    )
+    _note_returned({r.person_id for r in rows}, action="rectification.list", basis="subject_access")
+    return rows
+
+
+def rectification_get(ctx: AccessContext, request_id: int) -> RectificationRequest:
+    _require_context()
+    row = (
+        RectificationRequest.objects.select_related("person")
+        .filter(pk=request_id, organisation_id=ctx.organisation_id)
+        .first()
+    )
+    _require_privacy_officer(ctx, row.person_id if row else 0, "rectification.view")
+    if row is None:
+        raise PersonNotFound
+    _note_returned([row.person_id], action="rectification.view", basis="subject_access")
+    return row
 
 
 # --- One-to-one support
