@@ -91,6 +91,21 @@ def _rectification(w: World) -> int:
     return row.pk
 
 
+def _old_case(w: World) -> int:
+    """Someone last in contact nine years ago: due for a retention review."""
+    person = Person.objects.filter(family_name="Oldcase").first()
+    if person is None:
+        person = Person.objects.create(given_name="Olive", family_name="Oldcase")
+        TimelineEvent.objects.create(
+            person=person,
+            organisation=w.housing_org,
+            category="homelessness",
+            event_type="main_duty",
+            occurred_on=date(2015, 1, 5),
+        )
+    return person.pk
+
+
 def _import_run(w: World) -> int:
     """An import by the navigators' organisation (the data manager persona's)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -1239,6 +1254,23 @@ CASES: dict[str, Case] = {
                 _rectification(w),
                 list(RectificationRequest.objects.values_list("status")),
             ),
+        ),
+    ),
+    "governance:retention": Case(
+        lambda w: (_old_case(w), "/governance/retention/")[1],
+        "privacy_officer",
+        "manager",
+        AUDIT_PAGE,
+        must_not_show={"wrong": "Oldcase"},
+    ),
+    "governance:retention_review": Case(
+        lambda w: f"/governance/retention/{_old_case(w)}/",
+        "privacy_officer",
+        "manager",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {"step": "destroy", "reason": "No contact", "confirm": "on"},
+            changed=lambda w: (_old_case(w), Person.objects.count()),
         ),
     ),
     # --- API

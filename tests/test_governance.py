@@ -12,7 +12,11 @@ import pytest
 from django.utils import timezone
 
 from onestory.audit.models import AuditEvent
-from onestory.governance.models import RectificationRequest, SubjectAccessRequest
+from onestory.governance.models import (
+    DestructionRecord,
+    RectificationRequest,
+    SubjectAccessRequest,
+)
 from onestory.governance.selectors import NOT_DISCLOSED, person_models
 from onestory.governance.services import months_after
 from onestory.people.models import Person, TimelineEvent
@@ -216,3 +220,132 @@ def test_the_privacy_notice_is_public_and_easy_read(client_for: Any, world: Worl
     assert "within one month" in page
     accessibility = client_for("anonymous").get("/accessibility/").content.decode()
     assert "Enforcement procedure" in accessibility
+
+
+# --- retention
+
+
+def _old_person(w: World, years_ago: int, *, mental_health: bool = False) -> Person:
+    """Someone whose last contact with any service was ``years_ago`` years ago."""
+    person = Person.objects.create(
+        given_name="Olive",
+        family_name="Oldcase",
+        date_of_birth=date(1960, 2, 2),
+        address_line="1 Past Street",
+        phone="07700 900999",
+    )
+    long_ago = timezone.localdate().replace(year=timezone.localdate().year - years_ago)
+    long_ago -= timedelta(days=30)
+    categories = ["homelessness", "criminal_justice"] + (["mental_health"] if mental_health else [])
+    for category in categories:
+        TimelineEvent.objects.create(
+            person=person,
+            organisation=w.housing_org,
+            category=category,
+            event_type="note",
+            occurred_on=long_ago,
+            summary=f"old {category} entry",
+        )
+    return person
+
+
+def test_a_record_past_retention_is_reviewed_then_destroyed_and_recorded(
+    world: World, client_for: Any
+) -> None:
+    old = _old_person(world, 9)
+    merged = Person.objects.create(given_name="Olly", family_name="Oldcase", merged_into=old)
+    TimelineEvent.objects.create(
+        person=merged,
+        organisation=world.police_org,
+        category="criminal_justice",
+        event_type="arrest",
+        occurred_on=date(2010, 1, 1),
+    )
+    officer = client_for("privacy_officer")
+    queue = officer.get("/governance/retention/").content.decode()
+    assert "Olive Oldcase" in queue
+    assert "Alice Marsh" not in queue  # seen 10 days ago
+    review = officer.get(f"/governance/retention/{old.pk}/").content.decode()
+    assert "The whole record" in review
+    # Not without confirming.
+    refused = officer.post(
+        f"/governance/retention/{old.pk}/", {"step": "destroy", "reason": "No contact"}
+    )
+    assert "Confirm that you have reviewed the record" in refused.content.decode()
+    assert Person.objects.filter(pk=old.pk).exists()
+    done = officer.post(
+        f"/governance/retention/{old.pk}/",
+        {"step": "destroy", "reason": "No contact for 9 years", "confirm": "on"},
+    )
+    assert done.status_code == 302
+    assert not Person.objects.filter(pk__in=[old.pk, merged.pk]).exists()
+    assert not TimelineEvent.objects.filter(person_id__in=[old.pk, merged.pk]).exists()
+    record = DestructionRecord.objects.get()
+    assert record.person_id == old.pk and record.merged_person_ids == [merged.pk]
+    assert record.rows["people.TimelineEvent"] == 3 and record.rows["people.Person"] == 2
+    assert "Oldcase" not in json.dumps(record.rows) + record.reason
+    event = AuditEvent.objects.filter(action__contains="retention.destroy").get()
+    assert set(event.person_ids) >= {old.pk, merged.pk} and event.basis == "retention"
+    assert "No contact for 9 years" in officer.get("/governance/retention/").content.decode()
+    # The audit trail still verifies: destruction never touches it.
+    from onestory.audit.services import audit_verify
+
+    assert audit_verify().ok
+
+
+def test_mental_health_entries_are_kept_for_twenty_years(world: World, client_for: Any) -> None:
+    old = _old_person(world, 9, mental_health=True)
+    officer = client_for("privacy_officer")
+    review = officer.get(f"/governance/retention/{old.pk}/").content.decode()
+    assert "Everything but mental health entries" in review
+    officer.post(
+        f"/governance/retention/{old.pk}/",
+        {"step": "destroy", "reason": "8 years", "confirm": "on"},
+    )
+    old.refresh_from_db()
+    kept = list(TimelineEvent.objects.filter(person=old).values_list("category", flat=True))
+    assert kept == ["mental_health"]
+    assert old.address_line == "" and old.phone == ""  # contact details go
+    assert old.family_name == "Oldcase"  # identity stays to hold the kept entries
+    # Only the mental health entries are left, and they are not due: off the queue.
+    assert "Olive Oldcase" not in officer.get("/governance/retention/").content.decode()
+    assert officer.get(f"/governance/retention/{old.pk}/").status_code == 404
+    # Twenty years on, the rest goes.
+    TimelineEvent.objects.filter(person=old).update(occurred_on=date(2000, 1, 1))
+    assert "The whole record" in officer.get(f"/governance/retention/{old.pk}/").content.decode()
+
+
+def test_open_requests_and_holds_keep_a_record_off_the_queue(world: World, client_for: Any) -> None:
+    old = _old_person(world, 9)
+    officer = client_for("privacy_officer")
+    sar = _record_sar(officer, old)
+    assert "Olive Oldcase" not in officer.get("/governance/retention/").content.decode()
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(status="closed")
+    assert "Olive Oldcase" in officer.get("/governance/retention/").content.decode()
+    past = officer.post(
+        f"/governance/retention/{old.pk}/",
+        {"step": "hold", "until": "2020-01-01", "reason": "Safeguarding enquiry"},
+    )
+    assert "must be in the future" in past.content.decode()
+    until = timezone.localdate() + timedelta(days=180)
+    kept = officer.post(
+        f"/governance/retention/{old.pk}/",
+        {"step": "hold", "until": until.isoformat(), "reason": "Safeguarding enquiry"},
+    )
+    assert kept.status_code == 302
+    assert "Olive Oldcase" not in officer.get("/governance/retention/").content.decode()
+    assert Person.objects.filter(pk=old.pk).exists()
+
+
+def test_only_the_privacy_officer_reviews_retention(world: World, client_for: Any) -> None:
+    old = _old_person(world, 9)
+    for persona in ("navigator", "manager", "administrator", "data_manager", "analyst"):
+        client = client_for(persona)
+        assert client.get("/governance/retention/").status_code in {403, 404}
+        response = client.post(
+            f"/governance/retention/{old.pk}/",
+            {"step": "destroy", "reason": "x", "confirm": "on"},
+        )
+        assert response.status_code in {403, 404}
+    assert Person.objects.filter(pk=old.pk).exists()
+    assert not DestructionRecord.objects.exists()

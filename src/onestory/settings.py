@@ -318,6 +318,12 @@ ONESTORY: dict[str, Any] = {
     "HIU_NHS_MONTH_OVER": int(os.environ.get("ONESTORY_HIU_NHS_MONTH_OVER", "5")),
     "HIU_NHS_YEAR_OVER": int(os.environ.get("ONESTORY_HIU_NHS_YEAR_OVER", "20")),
     "HIU_BRC_YEAR_AT_LEAST": int(os.environ.get("ONESTORY_HIU_BRC_YEAR_AT_LEAST", "5")),
+    # Retention (issue 9): a person's record is reviewed for destruction this many years
+    # after their last contact; mental health entries are kept longer.
+    "RETENTION_YEARS": int(os.environ.get("ONESTORY_RETENTION_YEARS", "8")),
+    "RETENTION_MENTAL_HEALTH_YEARS": int(
+        os.environ.get("ONESTORY_RETENTION_MENTAL_HEALTH_YEARS", "20")
+    ),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

@@ -32,6 +32,7 @@ from tests.test_access_matrix import (
     _identity,
     _meeting,
     _migration_run,
+    _old_case,
     _pair,
     _panel_meeting,
     _recommendation,
@@ -317,6 +318,8 @@ PAGES: list[Visit] = [
         PRIVACY,
     ),
     Visit("how we use your information", lambda w: "/privacy-notice/", REPRESENTATIVE),
+    Visit("retention reviews", lambda w: (_old_case(w), "/governance/retention/")[1], PRIVACY),
+    Visit("retention review", lambda w: f"/governance/retention/{_old_case(w)}/", PRIVACY),
     # The refusal pages, as each persona meets them.
     Visit("404: no such page", lambda w: "/no-such-page/", EVERYONE, status=404),
     # "Not yours" answers 404 like "does not exist" (SECURITY.md rule 1).
@@ -405,6 +408,16 @@ PRIVACY_FORMS: list[tuple[str, Callable[[World], str], str]] = [
         "",
     ),
     ("correction: decide", lambda w: f"/governance/rectification/{_rectification(w)}/", ""),
+    (
+        "retention: destroy without confirming",
+        lambda w: f"/governance/retention/{_old_case(w)}/",
+        "main form:has(input[name=step][value=destroy]) button[type=submit]",
+    ),
+    (
+        "retention: keep without a reason",
+        lambda w: f"/governance/retention/{_old_case(w)}/",
+        "main form:has(input[name=step][value=hold]) button[type=submit]",
+    ),
 ]
 DATA_MANAGER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("import a feed", lambda w: "/imports/", ""),
@@ -679,6 +692,8 @@ COVERAGE: dict[str, str] = {
     "governance:sar_download": "not a page: a JSON or PDF download (test_governance.py)",
     "governance:rectification_new": "crawl, with errors; test_governance.py",
     "governance:rectification_detail": "crawl, with errors; test_governance.py",
+    "governance:retention": "crawl; test_governance.py",
+    "governance:retention_review": "crawl (destroy and keep, with errors); test_governance.py",
     "intake:imports": "crawl, with errors and an upload",
     "intake:report": "crawl, after an upload",
     "intake:review": "crawl, with a pending pair",

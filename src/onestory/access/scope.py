@@ -25,6 +25,7 @@ from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
+from onestory.governance import retention
 from onestory.governance import selectors as governance
 from onestory.governance.models import RectificationRequest, SubjectAccessRequest
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
@@ -477,6 +478,29 @@ def rectification_get(ctx: AccessContext, request_id: int) -> RectificationReque
         raise PersonNotFound
     _note_returned([row.person_id], action="rectification.view", basis="subject_access")
     return row
+
+
+def retention_queue(ctx: AccessContext) -> list[tuple[Any, Person]]:
+    """Records due for a retention review, each with the person (identity only)."""
+    _require_context()
+    _require_privacy_officer(ctx, 0, "retention.queue")
+    items = retention.due(_today())
+    people = Person.objects.in_bulk([d.person_id for d in items])
+    _note_returned([d.person_id for d in items], action="retention.queue", basis="retention")
+    return [(d, people[d.person_id]) for d in items]
+
+
+def retention_item(ctx: AccessContext, person_id: int) -> tuple[Any, Person]:
+    """One record due for review, for the privacy officer deciding on it."""
+    _require_context()
+    _require_privacy_officer(ctx, person_id, "retention.review")
+    found = retention.due(_today(), [person_id])
+    person = Person.objects.filter(pk=person_id).first()
+    if not found or person is None:
+        record_denied(person_id, action="retention.review")
+        raise PersonNotFound
+    _note_returned([person_id], action="retention.review", basis="retention")
+    return found[0], person
 
 
 # --- One-to-one support

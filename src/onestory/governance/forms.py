@@ -101,3 +101,35 @@ class DecideForm(GovukForm):
         error_messages={"required": "Say what was done and why"},
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DestroyForm(GovukForm):
+    reason = forms.CharField(
+        label="Why it can be destroyed now",
+        help_text="For example: no contact for 8 years; no open complaint, claim or enquiry.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Say why it can be destroyed now"},
+    )
+    confirm = forms.BooleanField(
+        label="I have reviewed this record and it should be destroyed. This cannot be undone.",
+        error_messages={"required": "Confirm that you have reviewed the record"},
+    )
+
+
+class HoldForm(GovukForm):
+    until = forms.DateField(
+        label="Review it again on",
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the date to review it again",
+            "invalid": "Enter a real date",
+        },
+    )
+    reason = forms.CharField(
+        label="Why it must be kept for now",
+        help_text="For example: an ongoing safeguarding enquiry, a complaint or a legal claim.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        error_messages={"required": "Say why it must be kept"},
+    )

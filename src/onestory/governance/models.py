@@ -85,3 +85,46 @@ class RectificationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Rectification request {self.pk}"
+
+
+class RetentionHold(models.Model):
+    """A reviewed decision to keep a person's record past its retention date, for now."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    until = models.DateField()
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Retention hold on person {self.person_id} until {self.until}"
+
+
+class DestructionScope(models.TextChoices):
+    WHOLE = "whole", "The whole record"
+    ALL_BUT_MENTAL_HEALTH = "all_but_mh", "Everything but mental health entries"
+
+
+class DestructionRecord(models.Model):
+    """What was destroyed, when and by whom. Holds no personal data: the person's id only
+    (audit events name ids too), so the destruction can be proved without keeping what it
+    destroyed."""
+
+    person_id = models.BigIntegerField(db_index=True)
+    merged_person_ids = models.JSONField(default=list)
+    scope = models.CharField(max_length=12, choices=DestructionScope)
+    last_contact = models.DateField()
+    rows = models.JSONField(default=dict)
+    reason = models.TextField()
+    destroyed_at = models.DateTimeField(auto_now_add=True)
+    destroyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-destroyed_at"]
+
+    def __str__(self) -> str:
+        return f"Destruction of person {self.person_id}"

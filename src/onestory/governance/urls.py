@@ -16,4 +16,6 @@ urlpatterns = [
     path(
         "rectification/<int:request_id>/", views.rectification_detail, name="rectification_detail"
     ),
+    path("retention/", views.retention_queue, name="retention"),
+    path("retention/<int:person_id>/", views.retention_review, name="retention_review"),
 ]

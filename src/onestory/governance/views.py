@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,8 +17,8 @@ from onestory.access import scope
 from onestory.access.context import request_access
 from onestory.access.decorators import public, roles
 from onestory.access.roles import Role
-from onestory.governance import forms, services
-from onestory.governance.models import RequestStatus
+from onestory.governance import forms, retention, services
+from onestory.governance.models import DestructionRecord, RequestStatus
 
 
 @roles(Role.PRIVACY_OFFICER)
@@ -209,6 +210,61 @@ def rectification_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         request,
         "governance/rectification_detail.html",
         {"row": row, "form": form, "today": timezone.localdate()},
+    )
+
+
+@roles(Role.PRIVACY_OFFICER)
+def retention_queue(request: HttpRequest) -> HttpResponse:
+    """Records past their retention period, waiting for review, and what was destroyed."""
+    access = request_access(request)
+    return render(
+        request,
+        "governance/retention.html",
+        {
+            "items": scope.retention_queue(access),
+            "destroyed": DestructionRecord.objects.select_related("destroyed_by")[:50],
+            "years": settings.ONESTORY["RETENTION_YEARS"],
+            "mh_years": settings.ONESTORY["RETENTION_MENTAL_HEALTH_YEARS"],
+        },
+    )
+
+
+@roles(Role.PRIVACY_OFFICER)
+def retention_review(request: HttpRequest, person_id: int) -> HttpResponse:
+    access = request_access(request)
+    item, person = scope.retention_item(access, person_id)
+    step = request.POST.get("step")
+    destroy = forms.DestroyForm(request.POST if step == "destroy" else None)
+    hold = forms.HoldForm(request.POST if step == "hold" else None)
+    bound = destroy if step == "destroy" else hold
+    if request.method == "POST" and bound.is_valid():
+        today = timezone.localdate()
+        try:
+            if bound is destroy:
+                retention.destroy(
+                    actor=access,
+                    person_id=person_id,
+                    reason=destroy.cleaned_data["reason"],
+                    today=today,
+                )
+                messages.success(request, "Destroyed. The destruction is recorded below.")
+            else:
+                retention.hold(actor=access, person_id=person_id, today=today, **hold.cleaned_data)
+                messages.success(request, "Kept. It will come back for review on that date.")
+        except retention.RetentionError as exc:
+            bound.add_error(None, str(exc))
+        else:
+            return redirect("governance:retention")
+    return render(
+        request,
+        "governance/retention_review.html",
+        {
+            "item": item,
+            "person": person,
+            "rows": retention.held_rows(person_id),
+            "destroy": destroy,
+            "hold": hold,
+        },
     )
 
 
