@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from onestory.access.models import Membership, Organisation, Service, User
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
-from onestory.governance.models import RectificationRequest, SubjectAccessRequest
+from onestory.governance.models import AccessReview, RectificationRequest, SubjectAccessRequest
 from onestory.intake.models import ImportRun, MatchPair, SourceRecord
 from onestory.measures.models import Completion, Equality, StaffResponse
 from onestory.meetings.models import Action as MeetingAction
@@ -1254,6 +1254,19 @@ CASES: dict[str, Case] = {
                 _rectification(w),
                 list(RectificationRequest.objects.values_list("status")),
             ),
+        ),
+    ),
+    "governance:access_review": Case(
+        lambda w: "/governance/access-review/",
+        "manager",
+        "navigator",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {
+                "membership": w.user("peer_mentor").memberships.get().pk,
+                "decision": "keep",
+            },
+            changed=_count(AccessReview),
         ),
     ),
     "governance:retention": Case(

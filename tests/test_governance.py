@@ -349,3 +349,60 @@ def test_only_the_privacy_officer_reviews_retention(world: World, client_for: An
         assert response.status_code in {403, 404}
     assert Person.objects.filter(pk=old.pk).exists()
     assert not DestructionRecord.objects.exists()
+
+
+# --- joiners, movers and leavers
+
+
+def test_a_manager_reviews_roles_and_ending_the_last_one_signs_them_out(
+    world: World, client_for: Any
+) -> None:
+    from onestory.access.models import Membership
+
+    manager = client_for("manager")
+    leaver = client_for("peer_mentor")
+    assert leaver.get("/caseload/").status_code == 200
+    page = manager.get("/governance/access-review/").content.decode()
+    assert "peer_nav" in page or "Peer" in page
+    assert "Not signed in for 90 days" not in page  # everyone here joined today
+    peer = Membership.objects.get(user=world.user("peer_mentor"))
+    navigator = Membership.objects.get(user=world.user("navigator"))
+    assert (
+        manager.post(
+            "/governance/access-review/", {"membership": navigator.pk, "decision": "keep"}
+        ).status_code
+        == 302
+    )
+    manager.post("/governance/access-review/", {"membership": peer.pk, "decision": "end"})
+    peer.refresh_from_db()
+    assert not peer.is_active
+    world.user("peer_mentor").refresh_from_db()
+    assert not world.user("peer_mentor").is_active  # their last role: account disabled
+    assert leaver.get("/caseload/").status_code == 302  # signed out at once
+    assert AuditEvent.objects.filter(action__contains="access_review.keep").exists()
+    assert AuditEvent.objects.filter(action__contains="membership.end").exists()
+    # Their own role, and other organisations' roles, cannot be ended from here.
+    own = Membership.objects.get(user=world.user("manager"))
+    manager.post("/governance/access-review/", {"membership": own.pk, "decision": "end"})
+    other = Membership.objects.get(user=world.user("practitioner"))
+    manager.post("/governance/access-review/", {"membership": other.pk, "decision": "end"})
+    own.refresh_from_db()
+    other.refresh_from_db()
+    assert own.is_active and other.is_active
+
+
+def test_movers_and_dormant_accounts_are_shown(world: World, client_for: Any) -> None:
+    from onestory.access.models import Membership
+    from onestory.access.roles import Role
+
+    navigator = world.user("navigator")
+    Membership.objects.create(
+        user=navigator, organisation=world.housing_org, role=Role.PRACTITIONER
+    )
+    long_ago = timezone.now() - timedelta(days=200)
+    Membership.objects.filter(user=world.user("analyst")).update(created_at=long_ago)
+    page = client_for("manager").get("/governance/access-review/").content.decode()
+    assert "Also practitioner, City Council Housing" in page
+    assert "Not signed in for 90 days" in page  # the analyst: a role since 200 days, no sign-in
+    assert "Check due" in page  # and not checked for more than six months
+    assert client_for("navigator").get("/governance/access-review/").status_code == 403

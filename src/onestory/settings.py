@@ -324,6 +324,10 @@ ONESTORY: dict[str, Any] = {
     "RETENTION_MENTAL_HEALTH_YEARS": int(
         os.environ.get("ONESTORY_RETENTION_MENTAL_HEALTH_YEARS", "20")
     ),
+    # Managers confirm each role in their organisation at least this often; someone not
+    # signed in for this many days is shown as a likely leaver.
+    "ACCESS_REVIEW_MONTHS": int(os.environ.get("ONESTORY_ACCESS_REVIEW_MONTHS", "6")),
+    "DORMANT_DAYS": int(os.environ.get("ONESTORY_DORMANT_DAYS", "90")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

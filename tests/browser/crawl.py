@@ -318,6 +318,7 @@ PAGES: list[Visit] = [
         PRIVACY,
     ),
     Visit("how we use your information", lambda w: "/privacy-notice/", REPRESENTATIVE),
+    Visit("access review", lambda w: "/governance/access-review/", MANAGER),
     Visit("retention reviews", lambda w: (_old_case(w), "/governance/retention/")[1], PRIVACY),
     Visit("retention review", lambda w: f"/governance/retention/{_old_case(w)}/", PRIVACY),
     # The refusal pages, as each persona meets them.
@@ -692,6 +693,7 @@ COVERAGE: dict[str, str] = {
     "governance:sar_download": "not a page: a JSON or PDF download (test_governance.py)",
     "governance:rectification_new": "crawl, with errors; test_governance.py",
     "governance:rectification_detail": "crawl, with errors; test_governance.py",
+    "governance:access_review": "crawl; test_governance.py",
     "governance:retention": "crawl; test_governance.py",
     "governance:retention_review": "crawl (destroy and keep, with errors); test_governance.py",
     "intake:imports": "crawl, with errors and an upload",

@@ -36,6 +36,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     if access.role == Role.MANAGER:
         items.append(("Budgets", reverse("casework:budgets")))
         items.append(("Deaths", reverse("casework:deaths")))
+        items.append(("Access review", reverse("governance:access_review")))
     if access.role == Role.DATA_MANAGER:
         items.append(("Imports", reverse("intake:imports")))
         items.append(("Review matches", reverse("intake:review")))

@@ -128,3 +128,27 @@ class DestructionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Destruction of person {self.person_id}"
+
+
+class AccessReview(models.Model):
+    """A manager's periodic check that someone in their organisation still needs their role
+    (joiners, movers and leavers), and what they decided."""
+
+    class Outcome(models.TextChoices):
+        KEPT = "kept", "Still needs this role"
+        ENDED = "ended", "Role ended"
+
+    membership = models.ForeignKey(
+        "access.Membership", on_delete=models.CASCADE, related_name="reviews"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self) -> str:
+        return f"Review of membership {self.membership_id}: {self.outcome}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "rectification/<int:request_id>/", views.rectification_detail, name="rectification_detail"
     ),
+    path("access-review/", views.access_review, name="access_review"),
     path("retention/", views.retention_queue, name="retention"),
     path("retention/<int:person_id>/", views.retention_review, name="retention_review"),
 ]

@@ -17,6 +17,7 @@ from onestory.access import scope
 from onestory.access.context import request_access
 from onestory.access.decorators import public, roles
 from onestory.access.roles import Role
+from onestory.governance import access_review as access_reviews
 from onestory.governance import forms, retention, services
 from onestory.governance.models import DestructionRecord, RequestStatus
 
@@ -264,6 +265,38 @@ def retention_review(request: HttpRequest, person_id: int) -> HttpResponse:
             "rows": retention.held_rows(person_id),
             "destroy": destroy,
             "hold": hold,
+        },
+    )
+
+
+@roles(Role.MANAGER)
+def access_review(request: HttpRequest) -> HttpResponse:
+    """Who holds a role in the manager's organisation: confirm each is still needed, or end
+    it (joiners, movers and leavers)."""
+    access = request_access(request)
+    if request.method == "POST":
+        membership = request.POST.get("membership", "")
+        keep = request.POST.get("decision") == "keep"
+        if not membership.isdigit() or request.POST.get("decision") not in {"keep", "end"}:
+            messages.error(request, "Choose a role and whether it is still needed.")
+        else:
+            try:
+                access_reviews.decide(actor=access, membership_id=int(membership), keep=keep)
+            except access_reviews.AccessReviewError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request, "Recorded: still needed." if keep else "Role ended and recorded."
+                )
+        return redirect("governance:access_review")
+    return render(
+        request,
+        "governance/access_review.html",
+        {
+            "rows": access_reviews.rows(access.organisation_id, timezone.localdate()),
+            "organisation": access.organisation,
+            "months": settings.ONESTORY["ACCESS_REVIEW_MONTHS"],
+            "dormant_days": settings.ONESTORY["DORMANT_DAYS"],
         },
     )
 
