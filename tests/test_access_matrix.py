@@ -1336,6 +1336,18 @@ for name, url, expect in [
     ("account_reset_password_from_key", "/accounts/password/reset/key/1-not-a-key/", PUBLIC),
     ("account_reset_password_done", "/accounts/password/reset/done/", PUBLIC),
     ("mfa_index", "/accounts/2fa/", ACCOUNT_PAGE),
+    # Single sign-on: an unknown provider is 404; a configured one: test_single_sign_on.py.
+    ("openid_connect_login", "/accounts/oidc/no-such-idp/login/", dict.fromkeys(PERSONAS, 404)),
+    (
+        "openid_connect_callback",
+        "/accounts/oidc/no-such-idp/login/callback/",
+        dict.fromkeys(PERSONAS, 404),
+    ),
+    ("socialaccount_login_cancelled", "/accounts/3rdparty/login/cancelled/", PUBLIC),
+    ("socialaccount_login_error", "/accounts/3rdparty/login/error/", dict.fromkeys(PERSONAS, 401)),
+    # Sign-up through a provider is closed: back to sign in.
+    ("socialaccount_signup", "/accounts/3rdparty/signup/", dict.fromkeys(PERSONAS, 302)),
+    ("socialaccount_connections", "/accounts/3rdparty/", ACCOUNT_PAGE),
     (
         "mfa_authenticate",
         "/accounts/2fa/authenticate/",

@@ -6,9 +6,11 @@ Read once, here. Defaults give a safe local installation on the embedded SQLite 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -35,6 +37,11 @@ _LOCAL_SECRET = "insecure-local-only-onestory-secret-key-change-me"  # noqa: S10
 SECRET_KEY = os.environ.get("ONESTORY_SECRET_KEY", _LOCAL_SECRET)
 # A separate key for the audit chain, so rotating the session key never breaks verification.
 AUDIT_HMAC_KEY = os.environ.get("ONESTORY_AUDIT_KEY", "onestory-audit-chain-" + SECRET_KEY)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _production_problems() -> list[str]:
@@ -77,6 +84,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "onestory.core",
     "onestory.access",
@@ -181,6 +190,32 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 600
+# Single sign-on for partner staff through OpenID Connect (Microsoft Entra ID, NHS CIS2, ...):
+# ONESTORY_OIDC_PROVIDERS is a JSON list of {"provider_id", "name", "client_id", "secret",
+# "server_url"}. Accounts are still created by administrators: a sign-in connects to the
+# account whose email the provider has verified, and never creates one (ADR 0015).
+SOCIALACCOUNT_ADAPTER = "onestory.access.adapters.SocialAccountAdapter"
+_OIDC = json.loads(os.environ.get("ONESTORY_OIDC_PROVIDERS", "[]"))
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": app["provider_id"],
+                "name": app["name"],
+                "client_id": app["client_id"],
+                "secret": app["secret"],
+                "settings": {"server_url": app["server_url"], "fetch_userinfo": True},
+            }
+            for app in _OIDC
+        ],
+    }
+}
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "OneStory"
 MFA_ADAPTER = "onestory.access.adapters.MFAAdapter"
@@ -229,7 +264,9 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
-    "form-action": [CSP.SELF],
+    # Signing in with single sign-on posts a form that is answered with a redirect to the
+    # identity provider: its origin must be a permitted form target.
+    "form-action": [CSP.SELF, *sorted({_origin(app["server_url"]) for app in _OIDC})],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -19,6 +19,9 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.account.urls")),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    # Single sign-on (OpenID Connect): the providers' sign-in and return addresses.
+    path("accounts/3rdparty/", include("allauth.socialaccount.urls")),
+    path("accounts/", include("allauth.socialaccount.providers.openid_connect.urls")),
     path("", include("onestory.casework.urls")),
     path("", include("onestory.referrals.urls")),
     path("", include("onestory.meetings.urls")),

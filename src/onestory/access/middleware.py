@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 
+from onestory.access.adapters import SESSION_PROVIDER_MFA
 from onestory.access.context import AccessContext
 from onestory.access.decorators import PUBLIC, SIGNED_IN
 from onestory.access.models import Membership
@@ -41,7 +42,9 @@ class RequireMFAMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.has_mfa = False  # type: ignore[attr-defined]
         if request.user.is_authenticated and not request.path.startswith(STATIC_PREFIXES):
-            if user_has_mfa(request.user):
+            # An identity provider that checked a second factor at this sign-in counts
+            # (its ID token's "amr" said so); otherwise OneStory's own authenticator.
+            if request.session.get(SESSION_PROVIDER_MFA) or user_has_mfa(request.user):
                 request.has_mfa = True  # type: ignore[attr-defined]
             else:
                 allowed = {reverse(name) for name in MFA_SETUP_URL_NAMES}
