@@ -63,6 +63,13 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     allocations, contacts, goals, closures = map(int, casework.groups())
     assert allocations >= 3 and contacts >= 10 * allocations and goals >= allocations
     assert closures >= 1
+    # Information governance has requests in each state and records past retention.
+    governance = re.search(
+        r"Information requests: (\d+) subject access, (\d+) correction; (\d+) records due",
+        result.stdout,
+    )
+    assert governance is not None, result.stdout[-2000:]
+    assert tuple(map(int, governance.groups())) == (3, 1, 2)
     verify = run(["audit", "verify"], tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")
 

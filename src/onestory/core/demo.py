@@ -28,6 +28,7 @@ from onestory.access.roles import SHAREABLE_CATEGORIES, Role
 from onestory.audit.services import audited_command
 from onestory.casework import demo as casework_demo
 from onestory.consent.models import DataSharingAgreement, SharingDecision
+from onestory.governance import demo as governance_demo
 from onestory.intake.linking import link_everything
 from onestory.intake.models import SourceRecord
 from onestory.intake.services import feed_import
@@ -176,6 +177,14 @@ def build_demo(*, persons: int, seed: int, console: Console | None = None) -> Pa
         f"Casework: {Allocation.objects.filter(ended_on__isnull=True).count()} allocations, "
         f"{Contact.objects.count()} contacts, {Goal.objects.count()} goals, "
         f"{Closure.objects.count()} closures"
+    )
+    from onestory.governance import retention
+    from onestory.governance.models import RectificationRequest, SubjectAccessRequest
+
+    console.print(
+        f"Information requests: {SubjectAccessRequest.objects.count()} subject access, "
+        f"{RectificationRequest.objects.count()} correction; "
+        f"{len(retention.due(today))} records due for a retention review"
     )
     console.print(
         f"{Person.objects.filter(merged_into__isnull=True).count()} people linked from "
@@ -434,3 +443,6 @@ def _relationships_and_sharing(
         rng=rng,
     )
     measures_demo.public_health(today=today, rng=rng)
+    governance_demo.build(
+        orgs=orgs, users=users, people=[p for p, _, _, _ in current], today=today, rng=rng
+    )
