@@ -26,6 +26,7 @@ urlpatterns = [
     path("people/", include("onestory.consent.urls")),
     path("admin-area/", include("onestory.access.urls")),
     path("audit/", include("onestory.audit.urls")),
+    path("privacy-reviews/", include("onestory.audit.review_urls")),
     path("imports/", include("onestory.intake.urls")),
     path("", include("onestory.voice.urls")),
     path("", include("onestory.measures.urls")),

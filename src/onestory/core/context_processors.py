@@ -41,6 +41,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
         items.append(("Review matches", reverse("intake:review")))
     if access.role == Role.PRIVACY_OFFICER:
         items.append(("Audit trail", reverse("audit:list")))
+        items.append(("Reviews", reverse("privacy:reviews")))
     if access.role == Role.ADMINISTRATOR:
         items += [
             ("Organisations", reverse("admin_area:organisations")),
