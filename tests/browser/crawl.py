@@ -25,6 +25,7 @@ from tests.test_access_matrix import (
     _action,
     _alert,
     _barrier,
+    _bob,
     _concern,
     _death,
     _feedback_path,
@@ -32,8 +33,10 @@ from tests.test_access_matrix import (
     _identity,
     _meeting,
     _migration_run,
+    _nav_event,
     _pair,
     _panel_meeting,
+    _privacy_review,
     _recommendation,
     _referral,
     _review,
@@ -85,6 +88,26 @@ def _with_pair(w: World, path: str) -> str:
     """``path``, once the review queue holds a pending pair (as the access matrix makes)."""
     _pair(w)
     return path
+
+
+def _broken_glass(w: World, persona: str) -> int:
+    """Bob, with a break glass in force for this persona (no organisation works with him)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onestory.access.models import BreakGlass
+
+    user = w.user(persona)
+    membership = user.memberships.get()
+    if not BreakGlass.objects.filter(user=user, person=w.bob).exists():
+        now = timezone.now()
+        BreakGlass.objects.create(
+            person=w.bob, user=user, organisation=membership.organisation, role=membership.role,
+            reason="vital_interests", explanation="Collapsed in the street.", started_at=now,
+            expires_at=now + timedelta(hours=4),
+        )  # fmt: skip
+    return w.bob.pk
 
 
 def _decision(w: World) -> int:
@@ -297,6 +320,41 @@ PAGES: list[Visit] = [
     Visit("audit trail", lambda w: "/audit/", PRIVACY),
     Visit("audit trail, one person", lambda w: f"/audit/?person={_alice(w)}", PRIVACY),
     Visit("audit trail check", lambda w: "/audit/check/", PRIVACY),
+    # Trust: break glass, claimed relationships, sealing, corrections, the review queue.
+    Visit(
+        "404: a person with no relationship, with break glass and claiming offered",
+        lambda w: f"/people/{_bob(w)}/",
+        frozenset({"navigator"}),
+        status=404,
+    ),
+    Visit(
+        "break glass",
+        lambda w: f"/people/{_bob(w)}/break-glass/",
+        frozenset({"navigator", "practitioner", "outsider"}),
+    ),
+    Visit(
+        "claim a relationship",
+        lambda w: f"/people/{_bob(w)}/claim/",
+        frozenset({"navigator", "outsider"}),
+    ),
+    Visit(
+        "person, by break glass (read-only, until when)",
+        lambda w: f"/people/{_broken_glass(w, 'practitioner')}/",
+        frozenset({"practitioner"}),
+    ),
+    Visit(
+        "support plan, by break glass",
+        lambda w: f"/people/{_broken_glass(w, 'practitioner')}/plan/",
+        frozenset({"practitioner"}),
+    ),
+    Visit(
+        "seal an entry",
+        lambda w: f"/people/{_alice(w)}/entries/timeline/{_nav_event(w)}/seal/",
+        NAVIGATORS,
+    ),
+    Visit("support plan: every version", lambda w: f"/people/{_alice(w)}/plan/history/", RELATED),
+    Visit("reviews", lambda w: (_privacy_review(w), "/privacy-reviews/")[1], PRIVACY),
+    Visit("a review", lambda w: f"/privacy-reviews/{_privacy_review(w)}/", PRIVACY),
     # The refusal pages, as each persona meets them.
     Visit("404: no such page", lambda w: "/no-such-page/", EVERYONE, status=404),
     # "Not yours" answers 404 like "does not exist" (SECURITY.md rule 1).
@@ -332,6 +390,11 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("speak up anonymously", lambda w: "/speak-up/", ""),
     ("record an NDTA", lambda w: f"/people/{_alice(w)}/measures/ndta/new/", ""),
     ("staff survey", lambda w: "/staff-survey/", ""),
+    ("break glass", lambda w: f"/people/{_bob(w)}/break-glass/", ""),
+    ("claim a relationship", lambda w: f"/people/{_bob(w)}/claim/", ""),
+]
+PRIVACY_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("a review", lambda w: f"/privacy-reviews/{_privacy_review(w)}/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -382,6 +445,7 @@ FORMS = {
     "practitioner": PRACTITIONER_FORMS,
     "administrator": ADMIN_FORMS,
     "data_manager": DATA_MANAGER_FORMS,
+    "privacy_officer": PRIVACY_FORMS,
 }
 SUBMIT = "main form[method=post] button[type=submit]"
 
@@ -627,6 +691,12 @@ COVERAGE: dict[str, str] = {
     "admin_area:agreement_edit": "crawl",
     "audit:list": "crawl",
     "audit:check": "crawl",
+    "people:break_glass": "crawl, with errors; test_break_glass_journey.py",
+    "people:claim": "crawl, with errors",
+    "people:entry_seal": "crawl",
+    "casework:plan_history": "crawl",
+    "privacy:reviews": "crawl; test_break_glass_journey.py",
+    "privacy:review": "crawl, with errors; test_break_glass_journey.py",
     "intake:imports": "crawl, with errors and an upload",
     "intake:report": "crawl, after an upload",
     "intake:review": "crawl, with a pending pair",
