@@ -464,3 +464,38 @@ def test_plan_changes_are_appended_and_the_history_kept(world: World, client_for
     assert "A flat of my own" in history and "(superseded)" in history
     assert "A flat near my sister" in history and "(current)" in history
     assert "Lost update?" not in history
+
+
+def test_a_meetings_record_is_appended_and_the_history_kept(world: World) -> None:
+    from onestory.meetings.models import AgendaItem, AgendaItemVersion
+    from tests.conftest import signed_in_client
+    from tests.test_meetings import _setup
+
+    meeting, _probation, officer = _setup(world)
+    navigator = signed_in_client(world.user("navigator"))
+    navigator.post(f"/meetings/{meeting.pk}/", {"action": "add", "add-person": world.alice.pk})
+    item = AgendaItem.objects.get()
+
+    def record(discussion: str, version: int) -> Any:
+        return navigator.post(
+            f"/meetings/{meeting.pk}/",
+            {"action": "record", "item": item.pk, f"item{item.pk}-discussion": discussion,
+             f"item{item.pk}-decisions": "", f"item{item.pk}-based_on_version": version},
+        )  # fmt: skip
+
+    assert record("Missed two appointments", 1).status_code == 302
+    assert record("Missed two appointments after the eviction", 2).status_code == 302
+    stale = record("A lost update", 2)
+    assert "Someone else saved this item first" in stale.content.decode()
+    item.refresh_from_db()
+    assert item.discussion == "Missed two appointments after the eviction"
+    assert [
+        v.discussion for v in AgendaItemVersion.objects.filter(item=item).order_by("version")
+    ] == [
+        "Missed two appointments",
+        "Missed two appointments after the eviction",
+    ]
+    # Another organisation at the meeting that may see case notes sees every version.
+    page = signed_in_client(officer).get(f"/meetings/{meeting.pk}/").content.decode()  # type: ignore[arg-type]
+    assert "Every version of what was recorded (2)" in page
+    assert "(superseded)" in page and "Discussed: Missed two appointments<br>" in page
