@@ -113,6 +113,8 @@ def test_break_glass_is_read_only(world: World, client_for: Any) -> None:
     client.post(f"/people/{world.bob.pk}/break-glass/", REASON)
     assert client.get(f"/people/{world.bob.pk}/").status_code == 200
     assert client.get(f"/people/{world.bob.pk}/plan/").status_code == 200
+    assert client.get(f"/api/v1/people/{world.bob.pk}").status_code == 200
+    assert client.get(f"/api/v1/people/{world.bob.pk}/timeline").status_code == 200
     for path in ("about-me/", "plan/edit/", "contacts/", "sharing/new/", "team/", "refer/"):
         assert client.get(f"/people/{world.bob.pk}/{path}").status_code == 404, path
     before = TimelineEvent.objects.count(), Contact.objects.count()

@@ -201,7 +201,9 @@ def _views(
 
 
 # The pages a break glass opens: reading the record, never changing it (rule 7).
-BREAK_GLASS_READS = frozenset({"person.view", "about_me.history", "plan.view", "plan.history"})
+BREAK_GLASS_READS = frozenset(
+    {"person.view", "person.timeline", "about_me.history", "plan.view", "plan.history"}
+)
 
 
 def _candidates(ctx: AccessContext) -> QuerySet[Person]:
