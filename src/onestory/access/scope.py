@@ -277,7 +277,7 @@ def person_for_break_glass(ctx: AccessContext, person_id: int) -> tuple[Person, 
         record_denied(person_id, action="break_glass.start")
         raise PersonNotFound
     already = bool(_views(ctx, [person]))
-    _note_returned([person_id], action="break_glass.start", basis="break_glass")
+    _note_returned([person_id], action="break_glass.start", basis="" if already else "break_glass")
     return person, already
 
 
