@@ -466,6 +466,42 @@ def _agenda_data(w: World) -> dict[str, Any]:
     return {"action": "add", "add-person": w.alice.pk}
 
 
+def _bob(w: World) -> int:
+    """Bob: no organisation has a relationship with him (break glass and claims)."""
+    return w.bob.pk
+
+
+def _nav_event(w: World) -> int:
+    """A timeline entry the navigators' organisation wrote about Alice (to seal)."""
+    event = TimelineEvent.objects.filter(person=w.alice, organisation=w.nav_org).first()
+    assert event is not None
+    return event.pk
+
+
+def _privacy_review(w: World) -> int:
+    """A pending review for the navigators' organisation of a break glass on Bob."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onestory.access.models import BreakGlass, PrivacyReview
+
+    review = PrivacyReview.objects.filter(organisation=w.nav_org).first()
+    if review is None:
+        now = timezone.now()
+        glass = BreakGlass.objects.create(
+            person=w.bob, user=w.user("practitioner"), organisation=w.housing_org,
+            role="practitioner", reason="vital_interests", explanation="Collapsed in the street.",
+            started_at=now, expires_at=now + timedelta(hours=4),
+        )  # fmt: skip
+        review = PrivacyReview.objects.create(
+            kind="break_glass", organisation=w.nav_org, person=w.bob, break_glass=glass,
+            requested_by=w.user("practitioner"), requested_by_organisation=w.housing_org,
+            reason="Their life or safety is at risk now", requested_at=now,
+        )  # fmt: skip
+    return review.pk
+
+
 def _service(w: World) -> int:
     service, _ = Service.objects.get_or_create(
         organisation=w.nav_org,
@@ -547,6 +583,59 @@ CASES: dict[str, Case] = {
     ),
     "people:about_me_history": Case(
         lambda w: f"/people/{_alice(w)}/about-me/history/", "navigator", "analyst", PERSON_PAGE
+    ),
+    # --- trust: break glass, claimed relationships, sealing, the privacy officer's queue
+    "people:break_glass": Case(
+        lambda w: f"/people/{_bob(w)}/break-glass/",
+        "practitioner",
+        "peer_mentor",
+        CASEWORK_LIST,
+        write=Write(
+            data=lambda w: {"reason": "vital_interests", "explanation": "Collapsed in the street."},
+            changed=lambda w: _break_glass_count(),
+        ),
+        must_not_show={"outsider": "Hart", "right": "Hart"},
+    ),
+    "people:claim": Case(
+        lambda w: f"/people/{_bob(w)}/claim/",
+        "navigator",
+        "practitioner",
+        CASEWORK_LIST,
+        write=Write(
+            data=lambda w: {"reason": "He came to our drop-in asking for help."},
+            changed=lambda w: Relationship.objects.filter(kind="claimed").count(),
+        ),
+        must_not_show={"outsider": "Hart", "right": "Hart"},
+    ),
+    "people:entry_seal": Case(
+        lambda w: f"/people/{_alice(w)}/entries/timeline/{_nav_event(w)}/seal/",
+        "navigator",
+        "peer_mentor",
+        PERSON_PAGE,
+        write=Write(
+            data=lambda w: {"sealed": "yes"},
+            changed=lambda w: TimelineEvent.objects.filter(sealed=True).count(),
+        ),
+    ),
+    "privacy:reviews": Case(
+        lambda w: (_privacy_review(w), "/privacy-reviews/")[1],
+        "privacy_officer",
+        "analyst",
+        AUDIT_PAGE,
+    ),
+    "privacy:review": Case(
+        lambda w: f"/privacy-reviews/{_privacy_review(w)}/",
+        "privacy_officer",
+        "analyst",
+        AUDIT_PAGE,
+        write=Write(
+            data=lambda w: {
+                "finding": "appropriate",
+                "note": "Confirmed with the ambulance crew.",
+                "based_on_version": 1,
+            },
+            changed=lambda w: (_privacy_review(w), _review_statuses())[1],
+        ),
     ),
     "consent:sharing": Case(
         lambda w: f"/people/{_alice(w)}/sharing/", "navigator", "peer_mentor", PERSON_PAGE
@@ -633,6 +722,9 @@ CASES: dict[str, Case] = {
     ),
     "casework:plan": Case(
         lambda w: f"/people/{_alice(w)}/plan/", "navigator", "analyst", PERSON_PAGE
+    ),
+    "casework:plan_history": Case(
+        lambda w: f"/people/{_alice(w)}/plan/history/", "navigator", "analyst", PERSON_PAGE
     ),
     "casework:plan_edit": Case(
         lambda w: f"/people/{_alice(w)}/plan/edit/",
@@ -1375,6 +1467,18 @@ for name, url, expect in [
     ),
 ]:
     CASES[name] = Case((lambda u: lambda w: u)(url), "navigator", "analyst", expect)
+
+
+def _break_glass_count() -> int:
+    from onestory.access.models import BreakGlass
+
+    return BreakGlass.objects.count()
+
+
+def _review_statuses() -> list[str]:
+    from onestory.access.models import PrivacyReview
+
+    return list(PrivacyReview.objects.order_by("pk").values_list("status", flat=True))
 
 
 def _url_names(resolver: URLResolver, namespace: str = "") -> list[str]:

@@ -329,7 +329,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ONESTORY_MAX_UPLOAD_BYTES = int(os.environ.get("ONESTORY_MAX_UPLOAD_MB", "100")) * 1024 * 1024
 
 ONESTORY: dict[str, Any] = {
-    "BREAK_GLASS_HOURS": 4,
+    # Break glass (SECURITY.md rule 7) opens a record read-only for this many hours.
+    "BREAK_GLASS_HOURS": float(os.environ.get("ONESTORY_BREAK_GLASS_HOURS", "4")),
     "SHARING_REVIEW_MONTHS": 12,
     # Linkage: pairs at or above the match threshold link automatically; pairs from the
     # review threshold up to it wait in the review queue for a data manager.

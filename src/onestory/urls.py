@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin-area/", include("onestory.access.urls")),
     path("audit/", include("onestory.audit.urls")),
     path("governance/", include("onestory.governance.urls")),
+    path("privacy-reviews/", include("onestory.audit.review_urls")),
     path("imports/", include("onestory.intake.urls")),
     path("", include("onestory.voice.urls")),
     path("", include("onestory.measures.urls")),

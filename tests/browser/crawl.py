@@ -25,6 +25,7 @@ from tests.test_access_matrix import (
     _action,
     _alert,
     _barrier,
+    _bob,
     _concern,
     _death,
     _feedback_path,
@@ -32,9 +33,11 @@ from tests.test_access_matrix import (
     _identity,
     _meeting,
     _migration_run,
+    _nav_event,
     _old_case,
     _pair,
     _panel_meeting,
+    _privacy_review,
     _recommendation,
     _rectification,
     _referral,
@@ -88,6 +91,26 @@ def _with_pair(w: World, path: str) -> str:
     """``path``, once the review queue holds a pending pair (as the access matrix makes)."""
     _pair(w)
     return path
+
+
+def _broken_glass(w: World, persona: str) -> int:
+    """Bob, with a break glass in force for this persona (no organisation works with him)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onestory.access.models import BreakGlass
+
+    user = w.user(persona)
+    membership = user.memberships.get()
+    if not BreakGlass.objects.filter(user=user, person=w.bob).exists():
+        now = timezone.now()
+        BreakGlass.objects.create(
+            person=w.bob, user=user, organisation=membership.organisation, role=membership.role,
+            reason="vital_interests", explanation="Collapsed in the street.", started_at=now,
+            expires_at=now + timedelta(hours=4),
+        )  # fmt: skip
+    return w.bob.pk
 
 
 def _decision(w: World) -> int:
@@ -324,6 +347,41 @@ PAGES: list[Visit] = [
     Visit("access review", lambda w: "/governance/access-review/", MANAGER),
     Visit("retention reviews", lambda w: (_old_case(w), "/governance/retention/")[1], PRIVACY),
     Visit("retention review", lambda w: f"/governance/retention/{_old_case(w)}/", PRIVACY),
+    # Trust: break glass, claimed relationships, sealing, corrections, the review queue.
+    Visit(
+        "404: a person with no relationship, with break glass and claiming offered",
+        lambda w: f"/people/{_bob(w)}/",
+        frozenset({"navigator"}),
+        status=404,
+    ),
+    Visit(
+        "break glass",
+        lambda w: f"/people/{_bob(w)}/break-glass/",
+        frozenset({"navigator", "practitioner", "outsider"}),
+    ),
+    Visit(
+        "claim a relationship",
+        lambda w: f"/people/{_bob(w)}/claim/",
+        frozenset({"navigator", "outsider"}),
+    ),
+    Visit(
+        "person, by break glass (read-only, until when)",
+        lambda w: f"/people/{_broken_glass(w, 'practitioner')}/",
+        frozenset({"practitioner"}),
+    ),
+    Visit(
+        "support plan, by break glass",
+        lambda w: f"/people/{_broken_glass(w, 'practitioner')}/plan/",
+        frozenset({"practitioner"}),
+    ),
+    Visit(
+        "seal an entry",
+        lambda w: f"/people/{_alice(w)}/entries/timeline/{_nav_event(w)}/seal/",
+        NAVIGATORS,
+    ),
+    Visit("support plan: every version", lambda w: f"/people/{_alice(w)}/plan/history/", RELATED),
+    Visit("reviews", lambda w: (_privacy_review(w), "/privacy-reviews/")[1], PRIVACY),
+    Visit("a review", lambda w: f"/privacy-reviews/{_privacy_review(w)}/", PRIVACY),
     # The refusal pages, as each persona meets them.
     Visit("404: no such page", lambda w: "/no-such-page/", EVERYONE, status=404),
     # "Not yours" answers 404 like "does not exist" (SECURITY.md rule 1).
@@ -359,6 +417,8 @@ NAVIGATOR_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ("speak up anonymously", lambda w: "/speak-up/", ""),
     ("record an NDTA", lambda w: f"/people/{_alice(w)}/measures/ndta/new/", ""),
     ("staff survey", lambda w: "/staff-survey/", ""),
+    ("break glass", lambda w: f"/people/{_bob(w)}/break-glass/", ""),
+    ("claim a relationship", lambda w: f"/people/{_bob(w)}/claim/", ""),
 ]
 PRACTITIONER_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     (
@@ -391,6 +451,7 @@ ADMIN_FORMS: list[tuple[str, Callable[[World], str], str]] = [
     ),
 ]
 PRIVACY_FORMS: list[tuple[str, Callable[[World], str], str]] = [
+    ("a review", lambda w: f"/privacy-reviews/{_privacy_review(w)}/", ""),
     (
         "subject access: find, with nothing entered",
         lambda w: "/governance/subject-access/new/",
@@ -701,6 +762,12 @@ COVERAGE: dict[str, str] = {
     "governance:access_review": "crawl; test_governance.py",
     "governance:retention": "crawl; test_governance.py",
     "governance:retention_review": "crawl (destroy and keep, with errors); test_governance.py",
+    "people:break_glass": "crawl, with errors; test_break_glass_journey.py",
+    "people:claim": "crawl, with errors",
+    "people:entry_seal": "crawl",
+    "casework:plan_history": "crawl",
+    "privacy:reviews": "crawl; test_break_glass_journey.py",
+    "privacy:review": "crawl, with errors; test_break_glass_journey.py",
     "intake:imports": "crawl, with errors and an upload",
     "intake:report": "crawl, after an upload",
     "intake:review": "crawl, with a pending pair",

@@ -119,3 +119,83 @@ class Membership(models.Model):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class BreakGlass(models.Model):
+    """A navigator or practitioner opening a record without a relationship, for a stated
+    reason, read-only and for a few hours (SECURITY.md rule 7, ADR 0018)."""
+
+    class Reason(models.TextChoices):
+        VITAL_INTERESTS = "vital_interests", "Their life or safety is at risk now"
+        SAFEGUARDING = "safeguarding", "An urgent safeguarding concern"
+        EMERGENCY_CARE = "emergency_care", "Emergency care or treatment"
+        MISSING = "missing", "They are missing and we need to find them"
+        LEGAL_DUTY = "legal_duty", "A legal duty to act now"
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=30, choices=[(r.value, r.label) for r in Role])
+    reason = models.CharField(max_length=30, choices=Reason.choices)
+    explanation = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Set when a privacy officer finds it inappropriate while it is still in force.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["user", "person", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Break glass {self.pk} by {self.user} for person {self.person_id}"
+
+
+class PrivacyReview(models.Model):
+    """One affected organisation's privacy officer's review of a break glass or a claimed
+    relationship. Reviewed once: a version check makes two reviews at once record one."""
+
+    class Kind(models.TextChoices):
+        BREAK_GLASS = "break_glass", "Break glass"
+        CLAIMED = "claimed_relationship", "Claimed relationship"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROPRIATE = "appropriate", "Appropriate"
+        INAPPROPRIATE = "inappropriate", "Inappropriate"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    break_glass = models.ForeignKey(
+        BreakGlass, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    relationship = models.ForeignKey(
+        "people.Relationship",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
+    # Who acted, and why (copied so the queue reads without opening the record).
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_by_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200)
+    explanation = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    note = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["status", "-requested_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} review {self.pk} ({self.get_status_display()})"

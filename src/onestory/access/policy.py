@@ -26,21 +26,52 @@ def visible_categories(
     shared: Iterable[Category],
     restricted_location: bool,
     in_owning_team: bool,
+    break_glass: bool = False,
 ) -> frozenset[Category]:
     """The categories of one person's record a user may see; empty means "not yours".
 
     Rule 3: casework roles only, and only with a current relationship. Rule 4: only with a
     current sharing basis for the user's organisation (identity comes with any basis).
     Rule 5: narrowed to the role's categories. Rule 6: restricted location hides contact
-    details from everyone outside the owning team.
+    details from everyone outside the owning team. Rule 7: when the ordinary rules give
+    nothing, a navigator's or practitioner's break glass in force gives the role's
+    categories (still without a restricted location); break glass never widens a record
+    the user can already open (ADR 0018).
     """
     shared_set = frozenset(shared)
-    if role not in CASEWORK_ROLES or not has_relationship or not shared_set:
+    if role in CASEWORK_ROLES and has_relationship and shared_set:
+        categories = ROLE_CATEGORIES[role] & (shared_set | {Category.IDENTITY})
+    elif break_glass and may_break_glass(role=role):
+        categories = ROLE_CATEGORIES[role]
+    else:
         return frozenset()
-    categories = ROLE_CATEGORIES[role] & (shared_set | {Category.IDENTITY})
     if restricted_location and not in_owning_team:
         categories -= {Category.CONTACT_LOCATION}
     return categories
+
+
+def uses_break_glass(*, role: Role, has_relationship: bool, shared: Iterable[Category]) -> bool:
+    """Whether a visible record is open only because of break glass (so read-only, and
+    audited with the basis ``break_glass``)."""
+    return not (role in CASEWORK_ROLES and has_relationship and frozenset(shared))
+
+
+# --- Break glass (rule 7) and claimed relationships (rule 3)
+BREAK_GLASS_ROLES: frozenset[Role] = frozenset({Role.NAVIGATOR, Role.PRACTITIONER})
+
+
+def may_break_glass(*, role: Role) -> bool:
+    return role in BREAK_GLASS_ROLES
+
+
+def may_claim_relationship(*, role: Role, has_relationship: bool) -> bool:
+    """Only navigators claim, and only a relationship their organisation does not have."""
+    return role == Role.NAVIGATOR and not has_relationship
+
+
+def may_review_privacy(*, role: Role, affected: bool) -> bool:
+    """A privacy officer of an organisation the break glass or claim affected."""
+    return role == Role.PRIVACY_OFFICER and affected
 
 
 def may_record_sharing(*, role: Role, has_relationship: bool) -> bool:
@@ -53,9 +84,19 @@ def may_edit_about_me(*, role: Role, categories: frozenset[Category]) -> bool:
     return role in RECORDING_ROLES and Category.ABOUT_ME in categories
 
 
-def may_see_sealed(*, entry_organisation_id: int, organisation_id: int) -> bool:
-    """Rule 6: a sealed entry is visible only to the organisation that wrote it."""
-    return entry_organisation_id == organisation_id
+def may_see_entry(
+    *, sealed: bool, entry_organisation_id: int, organisation_id: int, break_glass: bool
+) -> bool:
+    """Rule 6: a sealed entry is visible only to the organisation that wrote it, and never
+    through break glass (rule 7), even to that organisation."""
+    if not sealed:
+        return True
+    return entry_organisation_id == organisation_id and not break_glass
+
+
+def may_seal(*, role: Role, entry_organisation_id: int, organisation_id: int) -> bool:
+    """Only the organisation that wrote an entry seals or unseals it (its recording roles)."""
+    return role in RECORDING_ROLES and entry_organisation_id == organisation_id
 
 
 # --- One-to-one support (casework). Each predicate is about the role; the categories a
@@ -217,3 +258,61 @@ def may_record_equality(*, role: Role, categories: frozenset[Category]) -> bool:
 
 def may_see_equality(*, categories: frozenset[Category]) -> bool:
     return Category.ABOUT_ME in categories
+
+
+# --- One entry (a timeline event, a contact) as the rules above combine for it.
+ENTRY_ACTIONS = ("read", "amend", "seal")
+
+
+def may_access_entry(
+    *,
+    role: Role,
+    has_relationship: bool,
+    shared: Iterable[Category],
+    restricted_location: bool,
+    in_owning_team: bool,
+    break_glass: bool,
+    category: Category,
+    sealed: bool,
+    entry_organisation_id: int,
+    organisation_id: int,
+    action: str,
+) -> bool:
+    """Whether a user may read, amend (append a correction to) or seal one entry.
+
+    Reading needs the entry's category (rules 3-5, or break glass: rule 7) and, for a
+    sealed entry, to be its organisation without break glass (rule 6). Amending and
+    sealing are writes: never by break glass (read-only), and only of the user's own
+    organisation's entries by a recording role (rule 8).
+    """
+    shared_set = frozenset(shared)
+    categories = visible_categories(
+        role=role,
+        has_relationship=has_relationship,
+        shared=shared_set,
+        restricted_location=restricted_location,
+        in_owning_team=in_owning_team,
+        break_glass=break_glass,
+    )
+    via_glass = bool(categories) and uses_break_glass(
+        role=role, has_relationship=has_relationship, shared=shared_set
+    )
+    readable = category in categories and may_see_entry(
+        sealed=sealed,
+        entry_organisation_id=entry_organisation_id,
+        organisation_id=organisation_id,
+        break_glass=via_glass,
+    )
+    if action == "read":
+        return readable
+    if action in {"amend", "seal"}:
+        return (
+            readable
+            and not via_glass
+            and may_seal(
+                role=role,
+                entry_organisation_id=entry_organisation_id,
+                organisation_id=organisation_id,
+            )
+        )
+    raise ValueError(f"unknown action {action!r}")

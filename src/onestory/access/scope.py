@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from onestory.access import policy
 from onestory.access.context import AccessContext
-from onestory.access.models import Organisation
+from onestory.access.models import BreakGlass, Organisation, PrivacyReview
 from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
-from onestory.casework.models import Allocation, Death, SafeguardingConcern
+from onestory.casework.models import Allocation, Contact, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.governance import retention
 from onestory.governance import selectors as governance
@@ -74,6 +74,16 @@ class PersonView:
     person: Person
     categories: frozenset[Category]
     has_relationship: bool
+    # The break glass this record is open by, when it is (read-only; rule 7).
+    break_glass: BreakGlass | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return self.break_glass is not None
+
+    @property
+    def basis(self) -> str:
+        return "break_glass" if self.break_glass is not None else ""
 
     def can_see(self, category: Category | str) -> bool:
         return Category(category) in self.categories
@@ -140,7 +150,23 @@ def _shared_categories(organisation_id: int, person_ids: list[int]) -> dict[int,
     return shared
 
 
-def _views(ctx: AccessContext, people: list[Person]) -> list[PersonView]:
+def break_glass_in_force(ctx: AccessContext) -> QuerySet[BreakGlass]:
+    """This user's break glass in force now, in the role and organisation they act in."""
+    return BreakGlass.objects.filter(
+        user=ctx.user,
+        organisation_id=ctx.organisation_id,
+        role=ctx.role.value,
+        started_at__lte=timezone.now(),
+        expires_at__gt=timezone.now(),
+        ended_at__isnull=True,
+    )
+
+
+def _views(
+    ctx: AccessContext, people: list[Person], *, break_glass: bool = False
+) -> list[PersonView]:
+    """The people as this user may see them. With ``break_glass`` (one person's read-only
+    pages only), a break glass in force opens a record the ordinary rules do not."""
     ids = [p.pk for p in people]
     related = set(
         current_relationships(ctx.organisation_id)
@@ -148,18 +174,41 @@ def _views(ctx: AccessContext, people: list[Person]) -> list[PersonView]:
         .values_list("person_id", flat=True)
     )
     shared = _shared_categories(ctx.organisation_id, ids)
+    glass: dict[int, BreakGlass] = {}
+    if break_glass and policy.may_break_glass(role=ctx.role):
+        for row in break_glass_in_force(ctx).filter(person_id__in=ids).order_by("-expires_at"):
+            glass.setdefault(row.person_id, row)
     views = []
     for person in people:
+        has_relationship = person.pk in related
+        person_shared = shared.get(person.pk, set())
         categories = policy.visible_categories(
             role=ctx.role,
-            has_relationship=person.pk in related,
-            shared=shared.get(person.pk, set()),
+            has_relationship=has_relationship,
+            shared=person_shared,
             restricted_location=person.restricted_location,
             in_owning_team=person.restricted_owner_id == ctx.organisation_id,
+            break_glass=person.pk in glass,
         )
         if categories:
-            views.append(PersonView(person, categories, person.pk in related))
+            by_glass = policy.uses_break_glass(
+                role=ctx.role, has_relationship=has_relationship, shared=person_shared
+            )
+            views.append(
+                PersonView(
+                    person,
+                    categories,
+                    has_relationship,
+                    glass[person.pk] if by_glass else None,
+                )
+            )
     return views
+
+
+# The pages a break glass opens: reading the record, never changing it (rule 7).
+BREAK_GLASS_READS = frozenset(
+    {"person.view", "person.timeline", "about_me.history", "plan.view", "plan.history"}
+)
 
 
 def _candidates(ctx: AccessContext) -> QuerySet[Person]:
@@ -200,16 +249,54 @@ def person_get(ctx: AccessContext, person_id: int, *, action: str = "person.view
     hops = 0
     while person is not None and person.merged_into_id is not None and hops < 20:
         person, hops = Person.objects.filter(pk=person.merged_into_id).first(), hops + 1
+    ctx_audit = current_context()
+    glass = bool(ctx_audit and ctx_audit.read_only and action in BREAK_GLASS_READS)
     if person is not None and person.pk != person_id:
-        if _views(ctx, [person]):
+        if _views(ctx, [person], break_glass=glass):
             raise PersonMoved(person.pk)
         person = None
-    views = _views(ctx, [person]) if person is not None else []
+    views = _views(ctx, [person], break_glass=glass) if person is not None else []
     if not views:
         record_denied(person_id, action=action)
         raise PersonNotFound
-    _note_returned([person_id], action=action)
-    return views[0]
+    view = views[0]
+    if view.break_glass is not None:
+        record_audit_detail(break_glass=view.break_glass.pk)
+    _note_returned([person_id], action=action, basis=view.basis)
+    return view
+
+
+def record_audit_detail(**detail: object) -> None:
+    ctx = current_context()
+    if ctx is not None:
+        ctx.add(detail=dict(detail))
+
+
+def person_for_break_glass(ctx: AccessContext, person_id: int) -> tuple[Person, bool]:
+    """The person a navigator or practitioner breaks glass for, and whether they can
+    already open the record without it; 404 when missing. Called only once the user has
+    given their reason (the break glass page itself shows nothing of anyone)."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    if person is None or not policy.may_break_glass(role=ctx.role):
+        record_denied(person_id, action="break_glass.start")
+        raise PersonNotFound
+    already = bool(_views(ctx, [person]))
+    _note_returned([person_id], action="break_glass.start", basis="" if already else "break_glass")
+    return person, already
+
+
+def person_for_claim(ctx: AccessContext, person_id: int) -> Person:
+    """The person a navigator claims a relationship with: one their organisation has no
+    relationship with yet; 404 when missing or already related."""
+    _require_context()
+    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    related = current_relationships(ctx.organisation_id).filter(person_id=person_id).exists()
+    if person is None or not policy.may_claim_relationship(role=ctx.role, has_relationship=related):
+        record_denied(person_id, action="relationship.claim")
+        raise PersonNotFound
+    _note_returned([person_id], action="relationship.claim", basis="claimed_relationship")
+    return person
 
 
 def record_denied(person_id: int, *, action: str) -> None:
@@ -254,12 +341,40 @@ def timeline(
     allowed = {c.value for c in view.categories}
     if category:
         allowed &= {category}
-    events = (
-        TimelineEvent.objects.filter(person_id=view.id, category__in=allowed)
-        .filter(Q(sealed=False) | Q(organisation_id=ctx.organisation_id))
-        .select_related("organisation")
+    events = TimelineEvent.objects.filter(person_id=view.id, category__in=allowed).filter(
+        sealed_visible(ctx, view)
     )
-    return list(events)
+    return list(events.select_related("organisation"))
+
+
+def sealed_visible(ctx: AccessContext, view: PersonView) -> Q:
+    """The entries of this person the user may see as far as sealing goes (rule 6,
+    ``policy.may_see_entry`` as a query): unsealed ones, and sealed ones their own
+    organisation wrote, except through break glass."""
+    if view.read_only:
+        return Q(sealed=False)
+    return Q(sealed=False) | Q(organisation_id=ctx.organisation_id)
+
+
+def timeline_entry_for_sealing(
+    ctx: AccessContext, view: PersonView, event_id: int
+) -> TimelineEvent:
+    """One of this organisation's own timeline entries for the person, or 404."""
+    event = TimelineEvent.objects.filter(
+        pk=event_id, person_id=view.id, organisation_id=ctx.organisation_id
+    ).first()
+    if event is None or view.read_only or not view.can_see(event.category):
+        raise Http404("No such entry")
+    return event
+
+
+def contact_for_sealing(ctx: AccessContext, view: PersonView, contact_id: int) -> Contact:
+    contact = Contact.objects.filter(
+        pk=contact_id, person_id=view.id, organisation_id=ctx.organisation_id
+    ).first()
+    if contact is None or view.read_only or not view.can_see(Category.CASE_NOTES):
+        raise Http404("No such entry")
+    return contact
 
 
 def team(ctx: AccessContext, view: PersonView) -> list[Relationship]:
@@ -659,7 +774,14 @@ def alerts(ctx: AccessContext) -> list[tuple[Alert, PersonView]]:
     shown = [
         (a, views[a.person_id])
         for a in rows
-        if a.person_id in views and views[a.person_id].can_see(a.event.category)
+        if a.person_id in views
+        and views[a.person_id].can_see(a.event.category)
+        and policy.may_see_entry(
+            sealed=a.event.sealed,
+            entry_organisation_id=a.event.organisation_id,
+            organisation_id=ctx.organisation_id,
+            break_glass=False,
+        )
     ]
     _note_returned(sorted({a.person_id for a, _ in shown}), action="alerts.list")
     return shown
@@ -979,3 +1101,49 @@ def person_equality(view: PersonView) -> tuple[bool, Equality | None]:
         return False, None
     _note_returned([view.id], action="equality.view")
     return True, Equality.objects.filter(person=view.person).first()
+
+
+# --- The privacy officer's review queue: break glass and claimed relationships that
+# affected their organisation. They see who acted, why and when, not the record.
+
+
+def privacy_reviews(ctx: AccessContext, *, pending_only: bool = False) -> list[PrivacyReview]:
+    _require_context()
+    if not policy.may_review_privacy(role=ctx.role, affected=True):
+        return []
+    rows = PrivacyReview.objects.filter(organisation_id=ctx.organisation_id)
+    if pending_only:
+        rows = rows.filter(status=PrivacyReview.Status.PENDING)
+    reviews = list(
+        rows.select_related(
+            "requested_by", "requested_by_organisation", "break_glass", "relationship",
+            "reviewed_by",
+        ).order_by("status", "-requested_at", "-id")[:300]
+    )  # fmt: skip
+    _note_returned(sorted({r.person_id for r in reviews}), action="privacy_review.list")
+    return reviews
+
+
+def privacy_review_get(ctx: AccessContext, review_id: int) -> PrivacyReview:
+    """One review of this privacy officer's organisation, or 404 (audited)."""
+    _require_context()
+    review = (
+        PrivacyReview.objects.filter(pk=review_id)
+        .select_related(
+            "requested_by", "requested_by_organisation", "break_glass", "relationship",
+            "reviewed_by", "organisation",
+        )
+        .first()
+    )  # fmt: skip
+    if review is None or not policy.may_review_privacy(
+        role=ctx.role, affected=review.organisation_id == ctx.organisation_id
+    ):
+        record_denied(review_id, action="privacy_review.view")
+        raise Http404("No such review")
+    _note_returned([review.person_id], action="privacy_review.view")
+    return review
+
+
+def person_contacts_visible(ctx: AccessContext, view: PersonView) -> QuerySet[Contact]:
+    """The person's contacts this user may see as far as sealing goes (rule 6)."""
+    return Contact.objects.filter(person_id=view.id).filter(sealed_visible(ctx, view))

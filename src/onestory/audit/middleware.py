@@ -28,6 +28,7 @@ class AuditMiddleware:
             return self.get_response(request)
         with audit_context(actor_for(None, None)) as ctx:
             request.audit = ctx  # type: ignore[attr-defined]
+            ctx.read_only = request.method in {"GET", "HEAD"}
             if request.method in SAFE_METHODS:
                 response = self.get_response(request)
                 if self._should_write(request, ctx):

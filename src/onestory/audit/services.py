@@ -71,6 +71,8 @@ class AuditContext:
     basis: set[str] = field(default_factory=set)
     outcome: str = "ok"
     detail: dict[str, Any] = field(default_factory=dict)
+    # A GET or HEAD request: break glass opens records only in these (read-only, rule 7).
+    read_only: bool = False
 
     def add(
         self,

@@ -77,6 +77,8 @@ class Contact(models.Model):
     where = models.CharField(max_length=200, blank=True)
     who = models.CharField("Who else was there", max_length=200, blank=True)
     note = models.TextField(blank=True)
+    # Rule 6: visible only to the organisation that wrote it, never through break glass.
+    sealed = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -161,6 +163,31 @@ class SupportPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Support plan for person {self.person_id}"
+
+
+class SupportPlanVersion(models.Model):
+    """Every saved wording of the plan's aspirations and strengths: a change appends a new
+    version that supersedes the last; the earlier ones are kept (rule 8)."""
+
+    category = Category.SUPPORT_PLAN
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    aspirations = models.TextField(blank=True)
+    strengths = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_by_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="plan_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan v{self.version} for person {self.plan.person_id}"
 
 
 class Goal(models.Model):

@@ -34,6 +34,7 @@ from onestory.casework.models import (
     Spend,
     Step,
     SupportPlan,
+    SupportPlanVersion,
 )
 from onestory.people.models import TimelineEvent
 
@@ -100,11 +101,12 @@ def persistence(
     return result
 
 
-def contacts(view: PersonView) -> list[Contact] | None:
-    """The contact log, or ``None`` when this user may not see case notes."""
+def contacts(ctx: AccessContext, view: PersonView) -> list[Contact] | None:
+    """The contact log, or ``None`` when this user may not see case notes; another
+    organisation's sealed contacts are left out (rule 6)."""
     if not view.can_see(Category.CASE_NOTES):
         return None
-    return list(Contact.objects.filter(person=view.person).select_related("worker", "organisation"))
+    return list(scope.person_contacts_visible(ctx, view).select_related("worker", "organisation"))
 
 
 def reviews(view: PersonView) -> list[Review] | None:
@@ -150,6 +152,17 @@ def plan(view: PersonView) -> Plan | None:
         )
     )
     return Plan(SupportPlan.objects.filter(person=view.person).first(), goals)
+
+
+def plan_versions(view: PersonView) -> list[SupportPlanVersion] | None:
+    """Every kept wording of the plan, newest first (rule 8)."""
+    if not view.can_see(Category.SUPPORT_PLAN):
+        return None
+    return list(
+        SupportPlanVersion.objects.filter(plan__person=view.person).select_related(
+            "recorded_by", "recorded_by_organisation"
+        )
+    )
 
 
 def goal_get(view: PersonView, goal_id: int) -> Goal | None:

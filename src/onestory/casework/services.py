@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from onestory.casework.models import (
     Spend,
     Step,
     SupportPlan,
+    SupportPlanVersion,
 )
 from onestory.consent.models import SharingBasis, SharingDecision
 from onestory.people.models import Person, Relationship
@@ -374,7 +375,8 @@ def plan_save(
     strengths: str,
     based_on_version: int,
 ) -> SupportPlan:
-    """Save the plan's aspirations and strengths; a concurrent edit is refused, not lost."""
+    """Save the plan's aspirations and strengths as a new version that supersedes the
+    last; every earlier version is kept (rule 8). A concurrent edit is refused, not lost."""
     _require(
         policy.may_edit_plan(role=actor.role, categories=view.categories),
         "Your role cannot change this person's plan.",
@@ -406,6 +408,18 @@ def plan_save(
                     "below; reload the page to see theirs."
                 )
             plan.refresh_from_db()
+        try:
+            with transaction.atomic():
+                SupportPlanVersion.objects.create(
+                    plan=plan,
+                    version=plan.version,
+                    aspirations=aspirations,
+                    strengths=strengths,
+                    recorded_by=actor.user,
+                    recorded_by_organisation=actor.organisation,
+                )
+        except IntegrityError as exc:  # the unique (plan, version): no lost update
+            raise StaleVersion("The plan changed while you were editing it.") from exc
         audit.record(
             actor=actor.actor,
             action="plan.save",

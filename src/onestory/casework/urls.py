@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<int:person_id>/contacts/", views.contacts, name="contacts"),
     path("people/<int:person_id>/plan/", views.plan, name="plan"),
     path("people/<int:person_id>/plan/edit/", views.plan_edit, name="plan_edit"),
+    path("people/<int:person_id>/plan/history/", views.plan_history, name="plan_history"),
     path("people/<int:person_id>/goals/new/", views.goal_new, name="goal_new"),
     path("people/<int:person_id>/goals/<int:goal_id>/", views.goal, name="goal"),
     path("people/<int:person_id>/reviews/new/", views.review_new, name="review_new"),

@@ -199,7 +199,7 @@ def contacts(request: HttpRequest, access: AccessContext, view: PersonView) -> H
             )
             messages.success(request, "Contact recorded.")
             return redirect("casework:contacts", person_id=view.id)
-    log = selectors.contacts(view)
+    log = selectors.contacts(access, view)
     return render(
         request,
         "casework/contacts.html",
@@ -210,6 +210,12 @@ def contacts(request: HttpRequest, access: AccessContext, view: PersonView) -> H
             contacts=log,
             persistence=selectors.persistence([view.id])[view.id] if log is not None else None,
             can_record=policy.may_record_contact(role=access.role),
+            organisation_id=access.organisation_id,
+            can_seal=policy.may_seal(
+                role=access.role,
+                entry_organisation_id=access.organisation_id,
+                organisation_id=access.organisation_id,
+            ),
         ),
     )
 
@@ -223,7 +229,8 @@ def _plan_context(access: AccessContext, view: PersonView) -> dict[str, Any]:
         "plan",
         plan=selectors.plan(view),
         reviews=selectors.reviews(view),
-        can_edit=policy.may_edit_plan(role=access.role, categories=view.categories),
+        can_edit=not view.read_only
+        and policy.may_edit_plan(role=access.role, categories=view.categories),
     )
 
 
@@ -231,6 +238,17 @@ def _plan_context(access: AccessContext, view: PersonView) -> dict[str, Any]:
 @person_page("plan.view")
 def plan(request: HttpRequest, access: AccessContext, view: PersonView) -> HttpResponse:
     return render(request, "casework/plan.html", _plan_context(access, view))
+
+
+@roles(*CASEWORK)
+@person_page("plan.history")
+def plan_history(request: HttpRequest, access: AccessContext, view: PersonView) -> HttpResponse:
+    """Every wording the plan has had: corrections are appended, never overwritten."""
+    return render(
+        request,
+        "casework/plan_history.html",
+        _person_context(view, "plan", versions=selectors.plan_versions(view)),
+    )
 
 
 @roles(*RECORDING)

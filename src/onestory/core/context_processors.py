@@ -43,6 +43,7 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     if access.role == Role.PRIVACY_OFFICER:
         items.append(("Audit trail", reverse("audit:list")))
         items.append(("Information requests", reverse("governance:index")))
+        items.append(("Reviews", reverse("privacy:reviews")))
     if access.role == Role.ADMINISTRATOR:
         items += [
             ("Organisations", reverse("admin_area:organisations")),

@@ -51,7 +51,8 @@ def prices() -> Prices:
 
 
 def _events(person_ids: Iterable[int], categories: set[str] | None = None) -> list[engine.Event]:
-    rows = TimelineEvent.objects.filter(person_id__in=list(person_ids))
+    # A sealed entry never reaches a figure anyone outside its organisation sees (rule 6).
+    rows = TimelineEvent.objects.filter(person_id__in=list(person_ids), sealed=False)
     if categories is not None:
         rows = rows.filter(category__in=categories)
     out = []

@@ -54,6 +54,28 @@ class AgendaItem(models.Model):
         return f"Person {self.person_id} at {self.meeting}"
 
 
+class AgendaItemVersion(models.Model):
+    """Each saved record of what was said and decided about a person at a meeting: a
+    change appends a version that supersedes the last; earlier ones are kept (rule 8)."""
+
+    category = Category.CASE_NOTES
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    discussion = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "version"], name="agenda_unique_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Agenda item {self.item_id} v{self.version}"
+
+
 class Action(models.Model):
     """Something an organisation (and a named person there) will do for someone."""
 

@@ -14,7 +14,7 @@ from onestory.access.models import Membership, Organisation, User
 from onestory.access.roles import CASEWORK_ROLES
 from onestory.access.scope import PersonView
 from onestory.audit import services as audit
-from onestory.meetings.models import Action, AgendaItem, Meeting
+from onestory.meetings.models import Action, AgendaItem, AgendaItemVersion, Meeting
 
 
 class MeetingError(ValueError):
@@ -66,7 +66,8 @@ def agenda_record(
     decisions: str,
     based_on_version: int,
 ) -> AgendaItem:
-    """Record what was said and decided; a concurrent edit is refused, not lost."""
+    """Record what was said and decided as a new version that supersedes the last (the
+    earlier ones are kept, rule 8); a concurrent edit is refused, not lost."""
     _require(
         item.meeting.host_id == actor.organisation_id and view.can_see("case_notes"),
         "Only the host records the discussion.",
@@ -78,6 +79,13 @@ def agenda_record(
         if not done:
             raise MeetingError("Someone else saved this item first. Reload the page.")
         item.refresh_from_db()
+        AgendaItemVersion.objects.create(
+            item=item,
+            version=item.version,
+            discussion=discussion,
+            decisions=decisions,
+            recorded_by=actor.user,
+        )
         audit.record(
             actor=actor.actor,
             action="meeting.agenda_record",

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from onestory.access.models import User
+from onestory.access.models import BreakGlass, User
 from onestory.core.forms import GovukForm
 
 
@@ -55,3 +55,43 @@ class TeamMemberForm(GovukForm):
         field = self.fields["worker"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(pk__in=[w.pk for w in workers])
+
+
+class BreakGlassForm(GovukForm):
+    reason = forms.ChoiceField(
+        label="Why do you need this record now?",
+        choices=BreakGlass.Reason.choices,
+        widget=forms.RadioSelect,
+    )
+    explanation = forms.CharField(
+        label="Explain what is happening",
+        help_text=(
+            "Your organisation's privacy officer, and those of every organisation working "
+            "with this person, will read this and review it."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+class ClaimForm(GovukForm):
+    reason = forms.CharField(
+        label="Why are you working with this person?",
+        help_text=(
+            "For example: they came to our drop-in and asked for a navigator. Your "
+            "privacy officer will review this."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+class SealForm(GovukForm):
+    sealed = forms.ChoiceField(
+        label="Who can see this entry?",
+        choices=[
+            ("yes", "Only my organisation (sealed)"),
+            ("no", "Everyone who may see this part of the record"),
+        ],
+        widget=forms.RadioSelect,
+    )

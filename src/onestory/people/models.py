@@ -190,6 +190,8 @@ class Relationship(models.Model):
     )
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
+    # A claimed relationship's stated reason (rule 3); the privacy officer reviews it.
+    claim_reason = models.TextField(blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

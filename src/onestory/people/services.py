@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from onestory.access import policy
 from onestory.access.context import AccessContext
 from onestory.access.models import Membership, User
 from onestory.audit import services as audit
-from onestory.people.models import AboutMe, Person, Relationship
+from onestory.casework.models import Contact
+from onestory.people.models import AboutMe, Person, Relationship, TimelineEvent
 
 
 class StaleVersion(Exception):
@@ -125,4 +127,30 @@ def team_member_end(*, actor: AccessContext, person: Person, relationship_id: in
             action="team.end",
             persons=[person.pk],
             detail={"relationship": relationship_id},
+        )
+
+
+class SealError(ValueError):
+    """A refused seal or unseal; the message says why."""
+
+
+def entry_seal(
+    *, actor: AccessContext, person: Person, entry: TimelineEvent | Contact, sealed: bool
+) -> None:
+    """Seal (or unseal) one of the actor's organisation's own entries: once sealed it is
+    visible only to that organisation, never through break glass (rule 6)."""
+    if not policy.may_seal(
+        role=actor.role,
+        entry_organisation_id=entry.organisation_id,
+        organisation_id=actor.organisation_id,
+    ):
+        raise SealError("Only the organisation that wrote an entry can seal it.")
+    kind = "timeline" if isinstance(entry, TimelineEvent) else "contact"
+    with transaction.atomic():
+        type(entry).objects.filter(pk=entry.pk, person=person).update(sealed=sealed)
+        audit.record(
+            actor=actor.actor,
+            action="entry.seal" if sealed else "entry.unseal",
+            persons=[person.pk],
+            detail={"entry": f"{kind}:{entry.pk}"},
         )
