@@ -117,7 +117,7 @@ def equality_breakdowns(
     for title, label_of in characteristics:
         in_cohort = Counter(label_of(p) for p in cohort)
         in_support = Counter(label_of(p) for p in supported)
-        groups = sorted(set(in_cohort) | set(in_support), key=_order)
+        groups = sorted(set(in_cohort) | set(in_support), key=group_order)
         cells_c = cells([in_cohort[label] for label in groups], rule)
         cells_s = cells([in_support[label] for label in groups], rule)
         out.append(
@@ -156,7 +156,8 @@ def _label_of(records: dict[int, Equality], field_name: str) -> Callable[[int], 
     return label
 
 
-def _order(label: str) -> tuple[int, str]:
+def group_order(label: str) -> tuple[int, str]:
+    """Groups in order, with "Prefer not to say" and "Not recorded" last."""
     return ({"Not recorded": 2, "Prefer not to say": 1, "Not known": 2}.get(label, 0), label)
 
 
@@ -287,6 +288,12 @@ MEASURES: tuple[Measure, ...] = (
             "Achieved at least one", "Goals set (average)", "Achieved (average)"),
 )  # fmt: skip
 MEASURE = {m.key: m for m in MEASURES}
+WELLBEING = (
+    ("Life satisfaction", "life_satisfaction"),
+    ("Feeling things are worthwhile", "worthwhile"),
+    ("Happiness yesterday", "happy_yesterday"),
+    ("Anxiety yesterday", "anxious_yesterday"),
+)
 ONS4_KEYS = ("life_satisfaction", "worthwhile", "happy_yesterday", "anxious_yesterday")
 
 
@@ -346,7 +353,7 @@ def breakdown(
     groups: dict[str, list[PersonOutcome]] = {}
     for person_id, outcome in outcomes.items():
         groups.setdefault(label_of(person_id), []).append(outcome)
-    labels = sorted(groups, key=_order)
+    labels = sorted(groups, key=group_order)
     people_raw = [len(groups[lbl]) for lbl in labels]
     better_raw = [sum(o.better for o in groups[lbl]) for lbl in labels]
     people = cells(people_raw, rule)

@@ -388,7 +388,7 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
     wellbeing = [
         (label, key, outcomes.change_of("ons4", key=key, lower_is_better=key == "anxious_yesterday",
                                         rule=rule))
-        for label, key in WELLBEING
+        for label, key in outcomes.WELLBEING
     ]  # fmt: skip
     staff = outcomes.staff_confidence(rule)
     quarters = outcomes.ndta_by_quarter(rule)
@@ -441,7 +441,7 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             ),
             "ndta_quarters": quarters,
             "ndta_chart": insight.bar_chart(
-                [(q[2:], None if m is None else round(m)) for q, _n, m in quarters],
+                [(q[2:], None if m is None else round(m, 1)) for q, _n, m in quarters],
                 title="Average NDTA total of the assessments in each quarter (lower is better)",
             ),
             "in_support": in_support,
@@ -478,14 +478,6 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             "voice": quarter_pack(today, rule),
         },
     )  # fmt: skip
-
-
-WELLBEING = (
-    ("Life satisfaction", "life_satisfaction"),
-    ("Feeling things are worthwhile", "worthwhile"),
-    ("Happiness yesterday", "happy_yesterday"),
-    ("Anxiety yesterday", "anxious_yesterday"),
-)
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
