@@ -15,7 +15,6 @@ from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
-from onestory.audit import services as audit
 from onestory.audit.decorators import unattributed
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule, shown
@@ -335,12 +334,8 @@ def evaluation_export(request: HttpRequest) -> HttpResponse:
     access = request_access(request)
     form = forms.EvaluationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        body, people = evaluation.export(form.cleaned_data["columns"], timezone.localdate())
-        audit.record(
-            actor=access.actor,
-            action="export.evaluation",
-            persons=people,
-            detail={"fields": form.cleaned_data["columns"], "rows": len(people)},
+        body, _people = evaluation.evaluation_export(
+            actor=access.actor, fields=form.cleaned_data["columns"], as_of=timezone.localdate()
         )
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="onestory-outcomes.csv"'
