@@ -524,6 +524,8 @@ class WorkingQuarter:
     accepted_share: float | None  # % of those decided
     actions_due: int | None
     on_time_share: float | None  # % of actions due done by their date
+    any_decided: bool = True  # False: no share to give (rather than a hidden one)
+    any_due: bool = True
 
 
 def working_by_quarter(today: date, rule: Rule | None) -> list[WorkingQuarter]:
@@ -546,6 +548,8 @@ def working_by_quarter(today: date, rule: Rule | None) -> list[WorkingQuarter]:
                 _percent(accepted, len(decided), rule),
                 shown(len(due), rule),
                 _percent(on_time, len(due), rule),
+                bool(decided),
+                bool(due),
             )
         )
     return out
