@@ -39,6 +39,7 @@ from onestory.measures.outcomes import (
     EqualityTable,
     Goals,
     GroupRow,
+    Identification,
     IndicatorLatest,
     ItemShare,
     Measure,
@@ -48,10 +49,12 @@ from onestory.measures.outcomes import (
     experience_items,
     goals,
     group_order,
+    identification_to_support,
     indicator_series,
     indicators_latest,
     ndta_by_quarter,
     outcome_equality,
+    referral_to_support_days,
     staff_confidence,
     supported_by_quarter,
 )
@@ -305,6 +308,8 @@ class OutcomePack:
     equality: list[EqualityTable]
     grids: list[EqualityGrid]
     indicators: list[Indicator]
+    identified: Identification
+    referral_days: float | None
 
 
 @dataclass(frozen=True)
@@ -343,6 +348,8 @@ def outcome_pack(as_of: date, rule: Rule) -> OutcomePack:
                       latest.get(iid))
             for iid, name, _code, area_name, periods, area, england in indicator_series()
         ],
+        identified=identification_to_support(rule=rule),
+        referral_days=referral_to_support_days(),
     )  # fmt: skip
 
 
@@ -526,6 +533,17 @@ def board_xlsx() -> bytes:
     outcomes.append(["Average first total", _mean(ndta.first_mean)])
     outcomes.append(["Average latest total", _mean(ndta.latest_mean)])
     outcomes.append(["People whose total improved", _shown(ndta.improved)])
+    outcomes.append([])
+    outcomes.append(["Help at the right time", "People", "Median days"])
+    outcomes.append(
+        [
+            "Identified (first on the by-name list) to a named lead worker",
+            _shown(pack.identified.supported),
+            _mean(pack.identified.median_days),
+        ]
+    )
+    outcomes.append(["... identified and still waiting", _shown(pack.identified.waiting)])
+    outcomes.append(["Referral sent to accepted", "", _mean(pack.referral_days)])
     outcomes.append([])
     outcomes.append(["Own goals", "Set", "Achieved"])
     outcomes.append(["All people", _shown(pack.goals.set), _shown(pack.goals.achieved)])

@@ -625,3 +625,65 @@ def shared_data(rule: Rule | None) -> SharedData:
         shown(SourceRecord.objects.count(), rule),
         shown(linked.count(), rule),
     )
+
+
+@dataclass(frozen=True)
+class Identification:
+    """From first appearing on the by-name list to one-to-one support."""
+
+    months: int  # how far back the by-name list was followed
+    supported: int | None  # people identified in that time who then got a lead worker
+    median_days: float | None  # their middle time to support
+    waiting: int | None  # people identified in that time still without one
+
+
+def identification_to_support(*, months: int = 24, rule: Rule | None) -> Identification:
+    """Time from identification (the end of the month a person first appeared on the
+    by-name list, in the last ``months``) to their first lead allocation after it."""
+    from statistics import median
+
+    from onestory.casework.models import Closure
+    from onestory.insight.selectors import current_rule
+    from onestory.intake.exports import cohort_inputs
+    from onestory_engine import cohort as cohort_engine
+
+    cohort_rule = current_rule()
+    events, persons = cohort_inputs()
+    closures: dict[int, list[tuple[date, str]]] = {}
+    for person_id, closed_on, reason in Closure.objects.values_list(
+        "person_id", "closed_on", "reason"
+    ):
+        closures.setdefault(person_id, []).append((closed_on, reason))
+    ends = cohort_engine.month_ends(cohort_rule.as_of, months)
+    first_on: dict[int, date] = {}
+    on_list = {cohort_engine.ACTIVE, cohort_engine.INFLOW_NEW, cohort_engine.INFLOW_RETURNED}
+    for row in cohort_engine.by_name_months(
+        events, persons, closures, months=ends, rule=cohort_rule
+    ):
+        if row["status"] in on_list:
+            person_id = int(row["person_id"])
+            if person_id not in first_on or row["month"] < first_on[person_id]:
+                first_on[person_id] = row["month"]
+    # Someone on the list from the first month may have been identified before it.
+    first_on = {p: d for p, d in first_on.items() if d > ends[0]}
+    starts: dict[int, list[date]] = {}
+    for person_id, started in Allocation.objects.filter(
+        kind=Allocation.Kind.LEAD, person_id__in=list(first_on)
+    ).values_list("person_id", "started_on"):
+        starts.setdefault(person_id, []).append(started)
+    waits = []
+    waiting = 0
+    for person_id, identified in first_on.items():
+        dates = starts.get(person_id, [])
+        if not dates:
+            waiting += 1
+        elif max(dates) >= identified - timedelta(days=31):  # supported since then
+            waits.append(max(0, (min(d for d in dates if d >= identified - timedelta(days=31))
+                                 - identified).days))  # fmt: skip
+    supported = shown(len(waits), rule)
+    return Identification(
+        months,
+        supported,
+        None if not waits or supported is None else float(median(waits)),
+        shown(waiting, rule),
+    )

@@ -470,6 +470,7 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             "indicators": outcomes.indicators_latest(),
             "shared": outcomes.shared_data(rule),
             "referral_days": outcomes.referral_to_support_days(),
+            "identified": outcomes.identification_to_support(rule=rule),
             "voice": quarter_pack(today, rule),
         },
     )  # fmt: skip
