@@ -65,6 +65,38 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     allocations, contacts, goals, closures = map(int, casework.groups())
     assert allocations >= 3 and contacts >= 10 * allocations and goals >= allocations
     assert closures >= 1
+    # Measures over time, so every outcome chart has a story (issue 8): the default city's
+    # NDTAs go back nearly two years; even this small one's more than a year.
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    spans = dict(
+        db.execute(
+            "select i.code, julianday(max(c.completed_on)) - julianday(min(c.completed_on)) "
+            "from measures_completion c join measures_instrument i on i.id = c.instrument_id "
+            "group by i.code"
+        ).fetchall()
+    )
+    assert spans["ndta"] >= 400 and spans["ons4"] >= 400 and spans["experience"] >= 300, spans
+    staff_span = db.execute(
+        "select julianday(max(answered_on)) - julianday(min(answered_on)) "
+        "from measures_staffresponse"
+    ).fetchone()[0]
+    assert staff_span >= 630  # eight quarters
+    chosen: set[str] = set()
+    for column in ("sex", "gender_same_as_birth", "ethnicity", "disabled",
+                   "sexual_orientation", "religion"):  # fmt: skip
+        answers = {a for (a,) in db.execute(f"select distinct {column} from measures_equality")}  # noqa: S608
+        assert answers - {"", "prefer_not"}, column  # every question answered by someone
+        chosen |= answers
+    assert "prefer_not" in chosen
+    periods = db.execute("select count(distinct period) from measures_indicatorvalue").fetchone()
+    assert periods[0] >= 6
+    told = db.execute(
+        "select count(*) from people_timelineevent where source = 'recorded' "
+        "and event_type in ('attendance', 'arrest')"
+    ).fetchone()
+    assert told[0] >= allocations  # service use before and after support began
     verify = run(["audit", "verify"], tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")
 

@@ -432,5 +432,6 @@ def _relationships_and_sharing(
         organisation=nav_org,
         today=today,
         rng=rng,
+        former=[(p, w, s) for p, w, s, _ in former],
     )
     measures_demo.public_health(today=today, rng=rng)

@@ -21,22 +21,32 @@ def build(
     organisation: Organisation,
     today: date,
     rng: random.Random,
+    former: list[tuple[Person, User, date]] | None = None,
 ) -> int:
-    """Record the measures; returns how many completions were made."""
+    """Record the measures of the people supported now and of those whose support has
+    closed (until it closed); returns how many completions were made."""
+    from onestory.casework.models import Closure
+
     shipped.ensure_instruments()
+    closed = dict(
+        Closure.objects.filter(person__in=[p for p, _, _ in former or []]).values_list(
+            "person_id", "closed_on"
+        )
+    )
     ndta = Instrument.objects.get(code="ndta", version=1)
     ons4 = Instrument.objects.get(code="ons4", version=1)
     experience = Instrument.objects.get(code="experience", version=1)
     ndta_def, ons4_def, experience_def = ndta.parsed, ons4.parsed, experience.parsed
     rows: list[Completion] = []
-    for person, worker, started in caseload:
+    for person, worker, started in [*caseload, *(former or [])]:
+        until = closed.get(person.pk, today)
         start = max(started, today - timedelta(days=730))
         level = rng.uniform(2.6, 3.6)  # mean item level at the start (0-4)
         wellbeing = rng.uniform(2.0, 4.5)
         felt = rng.uniform(2.0, 3.4)  # how the person finds their support (1-5)
         day = start
         quarter = 0
-        while day <= today:
+        while day <= until:
             answers = {i.key: max(0, min(4, round(rng.gauss(level, 0.7)))) for i in ndta_def.items}
             result = engine.score(ndta_def, answers)
             rows.append(
