@@ -1130,6 +1130,12 @@ CASES: dict[str, Case] = {
         ),
     ),
     "measures:outcomes": Case(lambda w: "/outcomes/", "manager", "navigator", MANAGER_PAGE),
+    "measures:outcomes_equality": Case(
+        lambda w: "/outcomes/equality/?characteristic=ethnicity",
+        "board_member",
+        "navigator",
+        MANAGER_PAGE,
+    ),
     "measures:equality": Case(
         lambda w: f"/people/{_alice(w)}/equality/",
         "navigator",

@@ -25,8 +25,10 @@ def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    "verb", [[], ["init"], ["demo"], ["serve"], ["audit"], ["audit", "verify"]]
-)
+    "verb",
+    [[], ["init"], ["demo"], ["serve"], ["audit"], ["audit", "verify"], ["export"],
+     ["export", "evaluator"], ["export", "board-report"]],
+)  # fmt: skip
 def test_every_verb_has_help(verb: list[str], tmp_path: Path) -> None:
     result = run([*verb, "--help"], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -70,6 +72,38 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     )
     assert governance is not None, result.stdout[-2000:]
     assert tuple(map(int, governance.groups())) == (3, 1, 2)
+    # Measures over time, so every outcome chart has a story (issue 8): the default city's
+    # NDTAs go back nearly two years; even this small one's more than a year.
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    spans = dict(
+        db.execute(
+            "select i.code, julianday(max(c.completed_on)) - julianday(min(c.completed_on)) "
+            "from measures_completion c join measures_instrument i on i.id = c.instrument_id "
+            "group by i.code"
+        ).fetchall()
+    )
+    assert spans["ndta"] >= 400 and spans["ons4"] >= 400 and spans["experience"] >= 300, spans
+    staff_span = db.execute(
+        "select julianday(max(answered_on)) - julianday(min(answered_on)) "
+        "from measures_staffresponse"
+    ).fetchone()[0]
+    assert staff_span >= 630  # eight quarters
+    chosen: set[str] = set()
+    for column in ("sex", "gender_same_as_birth", "ethnicity", "disabled",
+                   "sexual_orientation", "religion"):  # fmt: skip
+        answers = {a for (a,) in db.execute(f"select distinct {column} from measures_equality")}  # noqa: S608
+        assert answers - {"", "prefer_not"}, column  # every question answered by someone
+        chosen |= answers
+    assert "prefer_not" in chosen
+    periods = db.execute("select count(distinct period) from measures_indicatorvalue").fetchone()
+    assert periods[0] >= 6
+    told = db.execute(
+        "select count(*) from people_timelineevent where source = 'recorded' "
+        "and event_type in ('attendance', 'arrest')"
+    ).fetchone()
+    assert told[0] >= allocations  # service use before and after support began
     verify = run(["audit", "verify"], tmp_path)
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")
 
@@ -124,3 +158,64 @@ def test_export_cohort_matches_the_truth_given_the_index(tmp_path: Path) -> None
     assert precision >= 0.95 and recall >= 0.95, (precision, recall, len(truth))
     bad = run(["export", "cohort", str(cohort_csv), "--as-of", "30/06/2025"], tmp_path)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+
+def test_export_evaluator_is_pseudonymised_audited_and_refuses_unknown_fields(
+    tmp_path: Path,
+) -> None:
+    """`export evaluator` through the same service as the web page: one row per person in
+    one-to-one support, a keyed hash for each, only the fields asked for, and one audit
+    event naming every person, with the CLI's system actor."""
+    import json
+    import sqlite3
+
+    from onestory.measures.evaluation import FIELDS
+
+    assert run(["demo", "--persons", "80", "--seed", "7", "--no-serve"], tmp_path).returncode == 0
+    db = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    in_support = {p for (p,) in db.execute("select person_id from casework_allocation "
+                                           "where kind = 'lead'")}  # fmt: skip
+    names = [g for (g,) in db.execute("select given_name from people_person")]
+    out = tmp_path / "outcomes.csv"
+    result = run(
+        ["export", "evaluator", str(out), "--fields", "age_band,sex,ndta_first,ndta_latest"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {len(in_support)} people's outcome records" in result.stderr
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["pseudonym", "age_band", "sex", "ndta_first", "ndta_latest"]
+    assert len(rows) == len(in_support) >= 3
+    assert len({r["pseudonym"] for r in rows}) == len(rows)
+    assert all(re.fullmatch(r"[0-9a-f]{16}", r["pseudonym"]) for r in rows)
+    assert sum(bool(r["ndta_first"]) for r in rows) > len(rows) / 2  # demo NDTAs
+    text = out.read_text()
+    assert not any(re.search(rf"\b{re.escape(n)}\b", text) for n in names if len(n) > 3)
+    action, actor, persons, detail = db.execute(
+        "select action, system_actor, person_ids, detail from audit_auditevent "
+        "order by seq desc limit 1"
+    ).fetchone()
+    assert "export.evaluation" in action and actor.startswith("onestory-cli export evaluator")
+    assert set(json.loads(persons)) == in_support
+    assert json.loads(detail)["fields"] == ["age_band", "sex", "ndta_first", "ndta_latest"]
+    # Every field by default; as of a day before anyone's support, nobody.
+    assert run(["export", "evaluator", str(out)], tmp_path).returncode == 0
+    assert out.read_text().splitlines()[0] == ",".join(["pseudonym", *FIELDS])
+    assert run(["export", "evaluator", str(out), "--as-of", "2000-01-01"], tmp_path).returncode == 0
+    assert out.read_text().splitlines() == [",".join(["pseudonym", *FIELDS])]
+    # An unknown field or a bad date: exit 2 with a clear reason, nothing written or read.
+    events = db.execute("select count(*) from audit_auditevent").fetchone()[0]
+    bad = run(["export", "evaluator", str(tmp_path / "x.csv"), "--fields", "sex,shoe_size"],
+              tmp_path)  # fmt: skip
+    assert bad.returncode == 2 and "unknown field 'shoe_size'" in bad.stderr
+    assert "age_band" in bad.stderr and not (tmp_path / "x.csv").exists()
+    late = run(["export", "evaluator", str(out), "--as-of", "1/1/2026"], tmp_path)
+    assert late.returncode == 2 and "YYYY-MM-DD" in late.stderr
+    assert db.execute("select count(*) from audit_auditevent").fetchone()[0] == events
+    verify = run(["audit", "verify"], tmp_path)
+    assert verify.returncode == 0, verify.stdout
+    # The help names every field the export has.
+    shown = run(["export", "evaluator", "--help"], tmp_path).stdout
+    compact = "".join(shown.replace("│", "").split())  # rich wraps the list in a box
+    assert all(f"{f}," in compact or f"{f}." in compact for f in FIELDS)

@@ -129,18 +129,48 @@ def test_the_figures_csv_is_always_suppressed(world: World) -> None:
     assert signed_in_client(world.user("navigator")).get("/insight/figures.csv").status_code == 403
 
 
+def _outcome_cells(text: str) -> list[str]:
+    """The figures in the PDF's outcome, equality and public health tables: each line's
+    cells after its label (pdftotext keeps columns apart by two or more spaces)."""
+    part = text.split("Outcomes: the New Directions Team Assessment")[1]
+    found = []
+    for line in part.splitlines():
+        found += [c for c in re.split(r"\s{2,}", line.strip())[1:] if c.isdigit() or c == "*"]
+    found += re.findall(r"(?:assessed at least twice|set|achieved|raised|resolved): (\d+|\*)", part)
+    return found
+
+
 def test_the_board_report_shows_no_small_number(world: World, tmp_path: Path) -> None:
+    from tests.test_board_report import _outcomes
+
     _small_city(world)
+    _outcomes(world)  # 23 people's measures (3 preferring not to say), staff, indicators
     client = signed_in_client(world.user("board_member"))
     book = load_workbook(io.BytesIO(client.get("/insight/board-report.xlsx").content))
     seen = 0
     for sheet in book.worksheets:
         for row in sheet.iter_rows(values_only=True):
+            if sheet.title == "Public health":
+                row = row[3:]  # indicator, area and period ("2021") are labels, not counts
             for value in row:
                 if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
                     seen += 1
                     assert _allowed(str(value)), (sheet.title, row)
     assert seen > 40
+    # The new sheets are there, scanned, and hide what they must.
+    equality = list(book["Equality"].iter_rows(values_only=True))
+    assert len(equality) > 60
+    prefer = [r for r in equality if r[1] == "Prefer not to say"]
+    assert prefer and all(r[3:] == ("*", "*", "*", "*") for r in prefer)
+    for characteristic, outcome in {(r[0], r[2]) for r in equality[1:]}:
+        people = [r[3] for r in equality if r[0] == characteristic and r[2] == outcome]
+        assert people.count("*") != 1, (characteristic, outcome, people)
+    wellbeing = {r[0]: r for r in book["Wellbeing"].iter_rows(values_only=True)}
+    assert wellbeing["Life satisfaction"][1:] == ("25", "3.0", "6.0", "25")
+    health = list(book["Public health"].iter_rows(values_only=True))
+    assert ("2022", "19.0", "18.5", "19.5", "13.4", "Higher than England") in [
+        r[2:] for r in health
+    ]
     overlap_rows = list(book["Overlap"].iter_rows(values_only=True))
     combos = overlap_rows[1 : overlap_rows.index((None, None))]
     _check_overlap([str(v) for _, v in combos])
@@ -162,9 +192,43 @@ def test_the_board_report_shows_no_small_number(world: World, tmp_path: Path) ->
     assert len(cells) > 60 and len(totals) == 5
     for cell in cells:
         assert _allowed(cell), cell
+    outcome_cells = _outcome_cells(text)
+    assert len(outcome_cells) > 100 and "*" in outcome_cells
+    for cell in outcome_cells:
+        assert _allowed(cell), cell
+    assert "Outcomes by protected characteristic" in text and "Synthetown" in text
     _check_overlap(combos_pdf)
     # The board's pack: barriers and feedback, small numbers hidden there too.
     assert "Barriers to care and what people told us" in text
     assert re.search(r"barriers raised \*, resolved 0", text), text[-1500:]
     assert re.search(r"People who gave feedback: \*", text)
     assert "Barriers and voice" in book.sheetnames
+
+
+def test_the_outcomes_pages_show_no_small_number(world: World) -> None:
+    from onestory.measures.outcomes import CHARACTERISTICS
+    from tests.test_board_report import _outcomes
+
+    _small_city(world)
+    _outcomes(world)
+    manager = signed_in_client(world.user("manager"))
+    exact = manager.get("/outcomes/equality/?characteristic=sex").content.decode()
+    assert re.search(r'data-label="Assessed twice or more">3<', exact)  # the 3: exact
+    for role in ("analyst", "board_member"):
+        client = signed_in_client(world.user(role))
+        pages = [client.get("/outcomes/").content.decode()]
+        pages += [
+            client.get(f"/outcomes/equality/?characteristic={key}").content.decode()
+            for key, _title in CHARACTERISTICS
+        ]
+        figures: list[str] = []
+        for page in pages:
+            figures += re.findall(r'govuk-table__cell--numeric"[^>]*>([^<]*)<', page)
+            figures += re.findall(r"<strong>(\d+|\*)</strong>", page)
+            figures += re.findall(r'<text [^>]*font-size="12"[^>]*>(\d+|\*)</text>', page)
+            figures += re.findall(r'summary-list__value">(\d+|\*)[ <]', page)
+        counts = [f for f in figures if f.isdigit() or f == "*"]
+        assert len(counts) > 200 and "*" in counts
+        for cell in counts:
+            assert _allowed(cell), (role, cell)
+        assert "Small" not in "".join(pages) and "Equal<" not in "".join(pages)

@@ -177,7 +177,10 @@ def _say(message: str) -> None:
     err.print(message, highlight=False)
 
 
-export_app = typer.Typer(help="Export the person index or the cohort.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export the person index, the cohort, the board report or outcome records.",
+    no_args_is_help=True,
+)
 app.add_typer(export_app, name="export")
 
 
@@ -249,6 +252,60 @@ def export_board_report(
     with audited_command("export board-report"):
         file.write_bytes(board_pdf() if suffix == ".pdf" else board_xlsx())
     err.print(f"wrote the board report to {file}", highlight=False)
+
+
+@export_app.command("evaluator")
+def export_evaluator(
+    file: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated fields (default: all). One of: age_band, sex, "
+            "gender_same_as_birth, ethnicity, disabled, sexual_orientation, religion, "
+            "support_start_month, ndta_first, ndta_latest, ndta_count, "
+            "life_satisfaction_first, life_satisfaction_latest, worthwhile_first, "
+            "worthwhile_latest, happy_first, happy_latest, anxious_first, anxious_latest, "
+            "experience_first, experience_latest, cost_before, cost_year_1, goals_set, "
+            "goals_achieved."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Records as they stood on this day, YYYY-MM-DD (default: today)."
+        ),
+    ] = None,
+) -> None:
+    """Per-person outcome records for an external evaluator, pseudonymised (a keyed hash),
+    one row per person in one-to-one support: pseudonym, then the fields chosen."""
+    _django()
+    _migrate()
+    from datetime import date
+
+    from django.utils import timezone
+
+    from onestory.audit.services import audited_command
+    from onestory.measures import evaluation
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    except ValueError:
+        err.print(f"--as-of '{as_of}' is not a date in the form YYYY-MM-DD", highlight=False)
+        raise typer.Exit(2) from None
+    chosen = (
+        [f.strip() for f in fields.split(",") if f.strip()]
+        if fields is not None
+        else list(evaluation.FIELDS)
+    )
+    try:
+        evaluation.check_fields(chosen)
+    except evaluation.UnknownField as exc:
+        err.print(f"refused: {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    with audited_command("export evaluator") as ctx:
+        body, people = evaluation.evaluation_export(actor=ctx.actor, fields=chosen, as_of=day)
+        file.write_text(body, encoding="utf-8")
+    err.print(f"wrote {len(people)} people's outcome records to {file}", highlight=False)
 
 
 @audit_app.command("verify")

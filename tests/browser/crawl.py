@@ -247,6 +247,16 @@ PAGES: list[Visit] = [
         "record wellbeing (ONS4)", lambda w: f"/people/{_alice(w)}/measures/ons4/new/", NAVIGATORS
     ),
     Visit("outcomes", lambda w: "/outcomes/", frozenset({"manager", "analyst", "board_member"})),
+    Visit(
+        "outcomes by a protected characteristic",
+        lambda w: "/outcomes/equality/?characteristic=age",
+        frozenset({"manager", "analyst", "board_member"}),
+    ),
+    Visit(
+        "outcomes by a characteristic, with an error",
+        lambda w: "/outcomes/equality/?characteristic=nonsense",
+        frozenset({"analyst"}),
+    ),
     Visit("equality monitoring", lambda w: f"/people/{_alice(w)}/equality/", RELATED),
     Visit(
         "outcome records for an evaluator",
@@ -824,6 +834,7 @@ COVERAGE: dict[str, str] = {
     "measures:person": "crawl; test_measures_journey.py",
     "measures:completion_new": "crawl (with errors); test_measures_journey.py",
     "measures:outcomes": "crawl (manager exact; analyst and board suppressed)",
+    "measures:outcomes_equality": "crawl (with an error); test_outcome_equality.py",
     "measures:equality": "crawl; test_measures_web.py",
     "measures:public_health": "crawl (with a loaded export); test_measures_web.py",
     "measures:evaluation_export": "crawl (with errors); test_measures_web.py",

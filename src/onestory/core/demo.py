@@ -441,6 +441,7 @@ def _relationships_and_sharing(
         organisation=nav_org,
         today=today,
         rng=rng,
+        former=[(p, w, s) for p, w, s, _ in former],
     )
     measures_demo.public_health(today=today, rng=rng)
     governance_demo.build(

@@ -163,7 +163,7 @@ def build(*, months: int = 12, rule: Rule | None) -> Dashboard:
     )
 
 
-def bar_chart(values: list[tuple[str, int | None]], *, title: str) -> dict[str, Any]:
+def bar_chart(values: list[tuple[str, float | None]], *, title: str) -> dict[str, Any]:
     """Geometry for a server-rendered SVG bar chart (no script, no inline style)."""
     width, height, left, bottom = 640, 240, 40, 30
     top = max([v for _, v in values if v is not None] or [1]) or 1

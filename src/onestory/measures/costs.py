@@ -93,26 +93,51 @@ def person_costs(
     )
 
 
-def cohort_costs(today: date, rule: Rule | None) -> list[PeriodRow]:
-    """The mean cost per person in the 12 months before support and each year after, for
-    everyone whose period is complete."""
-    starts = support_starts()
+PersonPeriods = dict[int, list[tuple[engine.Period, Decimal, dict[str, int]]]]
+
+
+def period_costs(today: date, starts: dict[int, date] | None = None) -> PersonPeriods:
+    """Each person's cost, and their uses of each unit, in the 12 months before support
+    began and each complete year after it (every category: an aggregate)."""
+    starts = support_starts() if starts is None else starts
     price = prices()
     used = engine.uses(_events(starts), engine.DEFAULT_RULES, until=today)
     by_person: dict[int, list[tuple[date, str]]] = {}
     for person_id, day, unit in used:
-        by_person.setdefault(person_id, []).append((day, unit))
-    totals: dict[str, list[Decimal]] = {}
-    order: list[str] = []
-    for person_id, start in starts.items():
-        for period, cost, _counts in engine.cost_by_period(
+        if day <= today:
+            by_person.setdefault(person_id, []).append((day, unit))
+    return {
+        person_id: engine.cost_by_period(
             by_person.get(person_id, []), engine.before_after(start, today), price.per_use
-        ):
-            if period.label not in totals:
-                order.append(period.label)
+        )
+        for person_id, start in starts.items()
+        if start <= today
+    }
+
+
+# Emergency services, counted per person in each period (the units of DOMAIN.md's mapping).
+EMERGENCY = (
+    ("ae_attendance", "A&E attendances"),
+    ("ambulance", "Ambulance call-outs"),
+    ("arrest", "Arrests"),
+)
+
+
+def _period_order(label: str) -> tuple[bool, str]:
+    return (label != "12 months before", label)
+
+
+def cohort_costs(
+    today: date, rule: Rule | None, periods_of: PersonPeriods | None = None
+) -> list[PeriodRow]:
+    """The mean cost per person in the 12 months before support and each year after, for
+    everyone whose period is complete."""
+    totals: dict[str, list[Decimal]] = {}
+    for periods in (period_costs(today) if periods_of is None else periods_of).values():
+        for period, cost, _counts in periods:
             totals.setdefault(period.label, []).append(cost)
     out = []
-    for label in sorted(order, key=lambda s: (s != "12 months before", s)):
+    for label in sorted(totals, key=_period_order):
         values = totals[label]
         n = len(values)
         people = shown(n, rule)
@@ -123,6 +148,45 @@ def cohort_costs(today: date, rule: Rule | None) -> list[PeriodRow]:
         out.append(
             PeriodRow(
                 label, people, (total / n).quantize(Decimal("1")), total.quantize(Decimal("1"))
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class UseRow:
+    label: str
+    people: int | None
+    per_person: dict[str, float | None]  # emergency unit -> uses per person in the period
+
+    @property
+    def values(self) -> list[tuple[str, float | None]]:
+        return [(label, self.per_person[key]) for key, label in EMERGENCY]
+
+
+def emergency_use(
+    today: date, rule: Rule | None, periods_of: PersonPeriods | None = None
+) -> list[UseRow]:
+    """A&E attendances, ambulance call-outs and arrests per person, before support began
+    and in each complete year after it (hidden with the count of people when small)."""
+    uses: dict[str, list[dict[str, int]]] = {}
+    for periods in (period_costs(today) if periods_of is None else periods_of).values():
+        for period, _cost, counts in periods:
+            uses.setdefault(period.label, []).append(counts)
+    out = []
+    for label in sorted(uses, key=_period_order):
+        rows = uses[label]
+        people = shown(len(rows), rule)
+        out.append(
+            UseRow(
+                label,
+                people,
+                {
+                    key: None
+                    if people is None
+                    else round(sum(c.get(key, 0) for c in rows) / len(rows), 2)
+                    for key, _ in EMERGENCY
+                },
             )
         )
     return out

@@ -1,5 +1,7 @@
 """Two years of measures for the demo city: NDTAs every quarter from the start of support,
-mostly improving with setbacks, and wellbeing alongside (synthetic people only)."""
+mostly improving with setbacks, wellbeing alongside, the person's experience of support
+every six months, and equality monitoring as people chose to answer (synthetic people
+only)."""
 
 from __future__ import annotations
 
@@ -19,19 +21,32 @@ def build(
     organisation: Organisation,
     today: date,
     rng: random.Random,
+    former: list[tuple[Person, User, date]] | None = None,
 ) -> int:
-    """Record the measures; returns how many completions were made."""
+    """Record the measures of the people supported now and of those whose support has
+    closed (until it closed); returns how many completions were made."""
+    from onestory.casework.models import Closure
+
     shipped.ensure_instruments()
+    closed = dict(
+        Closure.objects.filter(person__in=[p for p, _, _ in former or []]).values_list(
+            "person_id", "closed_on"
+        )
+    )
     ndta = Instrument.objects.get(code="ndta", version=1)
     ons4 = Instrument.objects.get(code="ons4", version=1)
-    ndta_def, ons4_def = ndta.parsed, ons4.parsed
+    experience = Instrument.objects.get(code="experience", version=1)
+    ndta_def, ons4_def, experience_def = ndta.parsed, ons4.parsed, experience.parsed
     rows: list[Completion] = []
-    for person, worker, started in caseload:
+    for person, worker, started in [*caseload, *(former or [])]:
+        until = closed.get(person.pk, today)
         start = max(started, today - timedelta(days=730))
         level = rng.uniform(2.6, 3.6)  # mean item level at the start (0-4)
         wellbeing = rng.uniform(2.0, 4.5)
+        felt = rng.uniform(2.0, 3.4)  # how the person finds their support (1-5)
         day = start
-        while day <= today:
+        quarter = 0
+        while day <= until:
             answers = {i.key: max(0, min(4, round(rng.gauss(level, 0.7)))) for i in ndta_def.items}
             result = engine.score(ndta_def, answers)
             rows.append(
@@ -56,11 +71,26 @@ def build(
                     subscores=scored.subscores, complete=True,
                 )
             )  # fmt: skip
+            if quarter % 2 == 0:  # the experience questions every six months, by the person
+                said = {
+                    i.key: max(1, min(5, round(rng.gauss(felt, 0.8)))) for i in experience_def.items
+                }
+                rows.append(
+                    Completion(
+                        person=person, instrument=experience, completed_on=day,
+                        recorded_by=worker, organisation=organisation, answers=said,
+                        total=engine.score(experience_def, said).total, subscores={},
+                        complete=True,
+                    )
+                )  # fmt: skip
+                felt = min(4.8, felt + rng.uniform(-0.2, 0.6))
             # Mostly better each quarter; sometimes a setback.
             level = max(0.3, level - rng.uniform(-0.25, 0.45))
             wellbeing = min(9.0, wellbeing + rng.uniform(-0.4, 0.8))
             day += timedelta(days=91)
+            quarter += 1
     Completion.objects.bulk_create(rows, batch_size=1000)
+    _service_use(caseload, organisation, today, rng)
     # Equality monitoring, as people chose to answer (some prefer not to say).
     Equality.objects.bulk_create(
         [
@@ -72,6 +102,17 @@ def build(
                     [0.7, 0.1, 0.08, 0.06, 0.02, 0.04],
                 )[0],
                 disabled=rng.choices(["yes", "no", "prefer_not"], [0.45, 0.45, 0.1])[0],
+                gender_same_as_birth=rng.choices(
+                    ["yes", "no", "prefer_not", ""], [0.8, 0.04, 0.08, 0.08]
+                )[0],
+                sexual_orientation=rng.choices(
+                    ["straight", "gay_lesbian", "bisexual", "other", "prefer_not", ""],
+                    [0.7, 0.06, 0.06, 0.02, 0.1, 0.06],
+                )[0],
+                religion=rng.choices(
+                    ["none", "christian", "muslim", "hindu", "sikh", "other", "prefer_not", ""],
+                    [0.45, 0.3, 0.06, 0.02, 0.02, 0.03, 0.07, 0.05],
+                )[0],
                 recorded_on=started,
                 recorded_by=worker,
                 organisation=organisation,
@@ -95,6 +136,43 @@ def build(
             )  # fmt: skip
     StaffResponse.objects.bulk_create(staff_answers)
     return len(rows)
+
+
+def _service_use(
+    caseload: list[tuple[Person, User, date]],
+    organisation: Organisation,
+    today: date,
+    rng: random.Random,
+) -> None:
+    """What people told their navigator of their A&E visits and arrests: many in the year
+    before support (people are often found at a crisis), fewer after it, so the cost page
+    has a story to tell, regression to the mean and all."""
+    from onestory.people.models import TimelineEvent
+
+    events = []
+    for person, _worker, started in caseload:
+        for event_type, category, summary, before, after in (
+            ("attendance", "health", "Attended A&E (told to their navigator)", (3, 8), (0, 2)),
+            ("arrest", "criminal_justice", "Arrested (told to their navigator)", (1, 3), (0, 1)),
+        ):
+            spans = [(started - timedelta(days=365), started, before)]
+            year = 0
+            while started + timedelta(days=365 * (year + 1)) <= today:
+                spans.append(
+                    (started + timedelta(days=365 * year),
+                     started + timedelta(days=365 * (year + 1)), after)
+                )  # fmt: skip
+                year += 1
+            for first, last, (low, high) in spans:
+                for _ in range(rng.randint(low, high)):
+                    events.append(
+                        TimelineEvent(
+                            person=person, organisation=organisation, category=category,
+                            event_type=event_type, summary=summary,
+                            occurred_on=first + timedelta(days=rng.randint(1, (last - first).days)),
+                        )
+                    )  # fmt: skip
+    TimelineEvent.objects.bulk_create(events, batch_size=1000)
 
 
 # Public health indicators for the demo: a made-up area against England (synthetic values;

@@ -9,6 +9,7 @@ from django.utils import timezone
 from onestory.core.forms import DateInput, GovukForm
 from onestory.measures.evaluation import FIELDS as EVALUATION_FIELDS
 from onestory.measures.models import Equality
+from onestory.measures.outcomes import CHARACTERISTICS
 from onestory.measures.services import EQUALITY_FIELDS
 from onestory_engine import measures as engine
 
@@ -113,4 +114,12 @@ class InstrumentForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
         max_length=200_000,
         error_messages={"required": "Paste the questionnaire's definition"},
+    )
+
+
+class CharacteristicForm(GovukForm):
+    characteristic = forms.ChoiceField(
+        label="Protected characteristic",
+        choices=list(CHARACTERISTICS),
+        error_messages={"invalid_choice": "Choose a characteristic from the list"},
     )

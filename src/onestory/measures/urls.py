@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("people/<int:person_id>/equality/", views.person_equality, name="equality"),
     path("outcomes/", views.outcomes_dashboard, name="outcomes"),
+    path("outcomes/equality/", views.outcomes_equality, name="outcomes_equality"),
     path("staff-survey/", views.staff_survey, name="staff_survey"),
     path("admin-area/questionnaires/", views.instruments, name="instruments"),
     path("outcomes/service-costs/", views.service_costs, name="service_costs"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +15,6 @@ from onestory.access.context import AccessContext, request_access
 from onestory.access.decorators import roles
 from onestory.access.roles import Role
 from onestory.access.scope import PersonView
-from onestory.audit import services as audit
 from onestory.audit.decorators import unattributed
 from onestory.casework.views import person_page
 from onestory.core.disclosure import Rule, shown
@@ -22,6 +22,7 @@ from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows
 from onestory.measures import costs, evaluation, forms, outcomes, services, shipped
 from onestory.measures.models import Completion, Instrument
+from onestory.meetings.measures import working_together
 from onestory.voice.selectors import quarter_pack
 from onestory_engine import measures as engine
 
@@ -333,12 +334,8 @@ def evaluation_export(request: HttpRequest) -> HttpResponse:
     access = request_access(request)
     form = forms.EvaluationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        body, people = evaluation.export(form.cleaned_data["columns"], timezone.localdate())
-        audit.record(
-            actor=access.actor,
-            action="export.evaluation",
-            persons=people,
-            detail={"fields": form.cleaned_data["columns"], "rows": len(people)},
+        body, _people = evaluation.evaluation_export(
+            actor=access.actor, fields=form.cleaned_data["columns"], as_of=timezone.localdate()
         )
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="onestory-outcomes.csv"'
@@ -386,12 +383,7 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
     wellbeing = [
         (label, key, outcomes.change_of("ons4", key=key, lower_is_better=key == "anxious_yesterday",
                                         rule=rule))
-        for label, key in (
-            ("Life satisfaction", "life_satisfaction"),
-            ("Feeling things are worthwhile", "worthwhile"),
-            ("Happiness yesterday", "happy_yesterday"),
-            ("Anxiety yesterday", "anxious_yesterday"),
-        )
+        for label, key in outcomes.WELLBEING
     ]  # fmt: skip
     staff = outcomes.staff_confidence(rule)
     quarters = outcomes.ndta_by_quarter(rule)
@@ -399,6 +391,13 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
         cohort_ids, supported, today, rule
     )
     led = set(cohort_ids) & set(supported)
+    goal_people = outcomes.person_outcomes("goals", today)
+    achieved_one = sum(1 for o in goal_people.values() if o.better)
+    in_support = outcomes.supported_by_quarter(today, rule)
+    barriers = outcomes.barriers_by_quarter(today, rule)
+    periods_of = costs.period_costs(today)
+    cost_rows = costs.cohort_costs(today, rule, periods_of)
+    emergency = costs.emergency_use(today, rule, periods_of)
     return render(
         request,
         "measures/outcomes.html",
@@ -406,9 +405,10 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             "as_of": today,
             "cohort": shown(len(cohort_ids), rule),
             "unallocated": shown(len(cohort_ids) - len(led), rule),
+            "navigator_share": outcomes.share(len(led), len(cohort_ids), rule),
             "breakdowns": breakdowns,
-            "ndta_by_sex": outcomes.ndta_change_by("sex", rule),
-            "ndta_by_ethnicity": outcomes.ndta_change_by("ethnicity", rule),
+            "ndta_by_sex": outcomes.ndta_change_by("sex", rule, today),
+            "ndta_by_ethnicity": outcomes.ndta_change_by("ethnicity", rule, today),
             "women_cohort": women_cohort,
             "women_support": women_support,
             "suppressed": rule is not None,
@@ -417,7 +417,10 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             "experience": outcomes.change_of(
                 "experience", key=None, lower_is_better=False, rule=rule
             ),
+            "experience_items": outcomes.experience_items(rule),
             "goals": outcomes.goals(rule),
+            "goal_people": shown(len(goal_people), rule),
+            "goal_achieved_one": outcomes.share(achieved_one, len(goal_people), rule),
             "staff": staff,
             "staff_chart": insight.bar_chart(
                 [
@@ -433,10 +436,61 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
             ),
             "ndta_quarters": quarters,
             "ndta_chart": insight.bar_chart(
-                [(q[2:], None if m is None else round(m)) for q, _n, m in quarters],
+                [(q[2:], None if m is None else round(m, 1)) for q, _n, m in quarters],
                 title="Average NDTA total of the assessments in each quarter (lower is better)",
             ),
+            "in_support": in_support,
+            "in_support_chart": insight.bar_chart(
+                [(q[2:], n) for q, n in in_support],
+                title="People with a named lead worker at the end of each quarter",
+            ),
+            "barriers": barriers,
+            "barriers_chart": insight.grouped_chart(
+                [b.quarter[2:] for b in barriers],
+                [
+                    ("Raised", [b.raised for b in barriers]),
+                    ("Resolved", [b.resolved for b in barriers]),
+                ],
+                title="Barriers to care raised and resolved each quarter",
+            ),
+            "working": outcomes.working_by_quarter(today, rule),
+            "mean_team": working_together(months=[date(today.year - 1, today.month, 1)],
+                                          rule=rule)[1],
+            "costs": cost_rows,
+            "cost_chart": insight.bar_chart(
+                [
+                    (r.label.replace(" of support", ""),
+                     None if r.mean_cost is None else int(r.mean_cost))
+                    for r in cost_rows
+                ],
+                title="Average cost of services used per person, before and after support began",
+            ),
+            "emergency_costs": list(zip(emergency, cost_rows, strict=True)),
+            "emergency_units": costs.EMERGENCY,
+            "indicators": outcomes.indicators_latest(),
+            "shared": outcomes.shared_data(rule),
             "referral_days": outcomes.referral_to_support_days(),
+            "identified": outcomes.identification_to_support(rule=rule),
             "voice": quarter_pack(today, rule),
+        },
+    )  # fmt: skip
+
+
+@roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+def outcomes_equality(request: HttpRequest) -> HttpResponse:
+    """Every outcome by one protected characteristic at a time, as people chose to answer."""
+    access = request_access(request)
+    rule = Rule.from_settings() if access.role in {Role.ANALYST, Role.BOARD_MEMBER} else None
+    form = forms.CharacteristicForm(request.GET or {"characteristic": "sex"})
+    chosen = form.cleaned_data["characteristic"] if form.is_valid() else "sex"
+    tables = outcomes.outcome_equality(timezone.localdate(), rule, characteristics=[chosen])
+    return render(
+        request,
+        "measures/outcomes_equality.html",
+        {
+            "form": form,
+            "tables": tables,
+            "characteristic": dict(outcomes.CHARACTERISTICS)[chosen],
+            "suppressed": rule is not None,
         },
     )
