@@ -113,10 +113,10 @@ def _awkward_csv() -> bytes:
         "A2,Ben,Bell,2026-01-01,attendance",
         "   ",
         "A3,Cy,Cole,2026-01-01,attendance,u,g,extra one,extra two",
-        "A4,\"Di, Jr\",\"O\"\"Dale\",2026-01-01,attendance,,",
-        "A5,Ed \"Eddie\" Eld,Eve,2026-01-01,attendance,,",
-        "A6,\"multi\nline\",Fir,2026-01-01,attendance,,",
-        "A7, \"spaced\",Gale,2026-01-01,attendance,,",
+        'A4,"Di, Jr","O""Dale",2026-01-01,attendance,,',
+        'A5,Ed "Eddie" Eld,Eve,2026-01-01,attendance,,',
+        'A6,"multi\nline",Fir,2026-01-01,attendance,,',
+        'A7, "spaced",Gale,2026-01-01,attendance,,',
         ",,,,,,",
         "A8,Gus,Hale,2026-01-01,attendance,,,,   ,",
         "A9,Hal,Ives,2026-01-01,attendance,,,,",
@@ -130,14 +130,41 @@ def _xlsx(path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.append([h.upper() for h in ED] + ["Ward"])
-    sheet.append(["X1", "Ann", "Ames", date(1980, 5, 5), 9434765919, "NG7 6GR",
-                  datetime(2026, 10, 1, 14, 30), "attendance", "ambulance", "drugs", "Ward 7"])
-    sheet.append(["X2", "Ben", "Bell", "05/05/1980", None, None, date(2026, 10, 2), "attendance",
-                  None, None, 3.5])
+    sheet.append(
+        [
+            "X1",
+            "Ann",
+            "Ames",
+            date(1980, 5, 5),
+            9434765919,
+            "NG7 6GR",
+            datetime(2026, 10, 1, 14, 30),  # noqa: DTZ001 - a spreadsheet cell has no zone
+            "attendance",
+            "ambulance",
+            "drugs",
+            "Ward 7",
+        ]
+    )
+    sheet.append(
+        [
+            "X2",
+            "Ben",
+            "Bell",
+            "05/05/1980",
+            None,
+            None,
+            date(2026, 10, 2),
+            "attendance",
+            None,
+            None,
+            3.5,
+        ]
+    )
     sheet.append([None, None, None, None, None, None, None, None, None, None, None])
     sheet.append([3, "Cy", "Cole", None, None, None, "2026-10-03", "walk", None, None])
-    sheet.append(["X4", "Di", "Dale", None, None, None, 45000.0, "attendance", None, None,
-                  None, "beyond"])
+    sheet.append(
+        ["X4", "Di", "Dale", None, None, None, 45000.0, "attendance", None, None, None, "beyond"]
+    )
     book.create_sheet("Ignored").append(["nothing"])
     book.save(path)  # fmt: skip
 
@@ -172,6 +199,16 @@ def corpus(directory: Path) -> list[tuple[str, Path]]:
         + b"\nN1,A\x00n,2026-01-01,attendance\n")  # fmt: skip
     put("ed", "huge_cell.csv", b"source_record_id,given_name,event_date,event_type\n"
         b"B1," + b"y" * 140_000 + b",2026-01-01,attendance\n")  # fmt: skip
+    plain = "".join(f"L{i},Name{i},Fam,2026-01-01,attendance\n" for i in range(400))
+    put("ed", "late_quotes.csv", (
+        "source_record_id,given_name,family_name,event_date,event_type\n" + plain
+        + 'L900,"O""Dale",Fam,2026-01-01,attendance\nL901,"x"",y",Fam,2026-01-01,attendance\n'
+        + 'L902,"",Fam,2026-01-01,attendance\nL903,"x"y,Fam,2026-01-01,attendance\n'
+    ).encode())  # fmt: skip
+    put("ed", "late_quotes_ok.csv", (
+        "source_record_id,given_name,family_name,event_date,event_type\n" + plain
+        + 'L900,"O""Dale",Fam,2026-01-01,attendance\nL902,"",Fam,2026-01-01,attendance\n'
+    ).encode())  # fmt: skip
     put("ed", "header_only.csv", ",".join(ED).encode() + b"\n")
     put("ed", "blank_only.csv", ",".join(ED).encode() + b"\n\n,,,\n \n")
     put("ed", "cr_only.csv", _csv(_ED_ROWS[:4]).replace("\r\n", "\r").encode())
