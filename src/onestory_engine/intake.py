@@ -376,7 +376,7 @@ def _arrow_cells(name: str, data: bytes) -> _Cells | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _per_value(column: pa.Array, fn: Callable[[str], Any], type_: pa.DataType) -> pa.Array:
+def _per_value(column: pa.Array, fn: Callable[[Any], Any], type_: pa.DataType) -> pa.Array:
     """``fn`` applied once per distinct value of ``column``, aligned with its rows: feeds
     repeat their values (dates, postcodes, event types), and the rules stay plain Python."""
     encoded = pc.dictionary_encode(column)
@@ -537,7 +537,11 @@ def _postcode(value: str) -> tuple[str, bool]:
 def _outputs(
     values: pa.Array, fn: Callable[[str], tuple[Any, ...]], types: tuple[pa.DataType, ...]
 ) -> list[pa.Array]:
-    return [_per_value(values, lambda v, i=i: fn(v)[i], t) for i, t in enumerate(types)]
+    encoded = pc.dictionary_encode(values)
+    outputs = [fn(v) for v in encoded.dictionary.to_pylist()]
+    return [
+        pa.array([out[i] for out in outputs], t).take(encoded.indices) for i, t in enumerate(types)
+    ]
 
 
 def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:

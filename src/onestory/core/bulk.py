@@ -21,7 +21,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.utils import timezone
 
 CHUNK = 5000
 
@@ -125,6 +127,8 @@ def delete_where(model: type[models.Model], name: str, values: Sequence[Any]) ->
 # ---------------------------------------------------------------------------------------------
 
 ARROW_CHUNK = 50_000
+# Rows fetched at a time into Arrow columns, so a million never sit in memory as tuples.
+SELECT_BATCH = 100_000
 
 
 def _arrow_columns(
@@ -194,7 +198,7 @@ def insert_table(
     fields, ready = _arrow_columns(model, table, constants or {})
     with connection.cursor() as cursor:
         _write_table(cursor, model._meta.db_table, [_column(f) for f in fields], ready)
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def update_table(
@@ -234,7 +238,7 @@ def update_table(
             f"WHERE {target}.{_column(meta.pk)} = t.c0"
         )
         cursor.execute(f"DROP TABLE {temp}")
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def select_table(
@@ -242,21 +246,72 @@ def select_table(
     names: Sequence[str],
     types: Mapping[str, pa.DataType] | None = None,
 ) -> pa.Table:
-    """A ``values_list`` query's rows as an Arrow table with columns ``names``, read with one
-    ``fetchall`` instead of the ORM's per-row path (no field converters: give ``types`` for
-    columns that need a cast, e.g. dates, which SQLite returns as ISO text)."""
-    sql, params = query.query.sql_with_params()
+    """A ``values_list`` query's rows as an Arrow table with columns ``names``, fetched in
+    batches straight into columns instead of through the ORM's per-row path (no field
+    converters: ``types`` casts, e.g. dates, which SQLite returns as ISO text)."""
+    types = types or {}
+
+    def batch(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        arrays = {}
+        for name, values in zip(names, columns, strict=True):
+            type_ = types.get(name)
+            if type_ is not None and (pa.types.is_date(type_) or pa.types.is_boolean(type_)):
+                # SQLite returns dates as text and booleans as 0/1.
+                array = pa.array(list(values))
+                arrays[name] = array.cast(type_) if array.type != type_ else array
+            else:
+                arrays[name] = pa.array(list(values), type_)
+        return pa.table(arrays)
+
+    try:
+        sql, params = query.query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``pk__in=[]``
+        return batch([])
+    tables = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    types = types or {}
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    arrays = {}
-    for name, values in zip(names, columns, strict=True):
-        type_ = types.get(name)
-        if type_ is not None and pa.types.is_date(type_):
-            array = pa.array(list(values))
-            arrays[name] = array.cast(type_) if array.type != type_ else array
+        while rows := cursor.fetchmany(SELECT_BATCH):
+            tables.append(batch(rows))
+            del rows
+    if not tables:
+        return batch([])
+    if len(tables) > 1 and any(t.schema != tables[0].schema for t in tables):
+        # A batch whose column was all NULL has the null type: unify.
+        return pa.concat_tables(tables, promote_options="permissive")
+    return pa.concat_tables(tables)
+
+
+def new_rows(model: type[models.Model], count: int) -> list[int]:
+    """Create ``count`` rows of ``model`` with every field at its default, in bulk; their
+    primary keys, in order. The keys are reserved first (the sequence on PostgreSQL; on
+    SQLite past the largest ever used, under the transaction's write lock)."""
+    if count <= 0:
+        return []
+    meta = model._meta
+    assert meta.pk is not None
+    qn = connection.ops.quote_name
+    table, key = meta.db_table, _column(meta.pk)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, meta.pk.column, count],
+            )
+            keys = sorted(int(row[0]) for row in cursor.fetchall())
         else:
-            arrays[name] = pa.array(list(values), type_)
-    return pa.table(arrays)
+            cursor.execute(f"SELECT coalesce(max({key}), 0) FROM {qn(table)}")  # noqa: S608
+            largest = int(cursor.fetchall()[0][0])
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            used = cursor.fetchall()
+            start = max(largest, int(used[0][0]) if used else 0) + 1
+            keys = list(range(start, start + count))
+    now = timezone.now()
+    defaults: dict[str, Any] = {}
+    for field in meta.concrete_fields:
+        if field.primary_key or field.null:
+            continue
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        defaults[field.attname] = now if auto else field.get_default()
+    insert_table(model, pa.table({meta.pk.attname: pa.array(keys, pa.int64())}), defaults)
+    return keys

@@ -89,16 +89,38 @@ def persons_refresh(person_ids: Iterable[int], *, everyone: bool = False) -> Non
         "dob_placeholder", "sex", "nhs_number", "pnc_id", "no_fixed_abode", "postcode",
         "address_line", "phone", "email",
     )  # fmt: skip
-    base = SourceRecord.objects.filter(person__isnull=False).order_by(
-        "person_id", "event_date", "pk"
+    base = (
+        SourceRecord.objects.filter(person__isnull=False)
+        .order_by("person_id", "event_date", "pk")
+        .values_list(*columns)
     )
+    types = {
+        c: pa.int64() if c == "person_id" else pa.date32() if c == "date_of_birth"
+        else pa.bool_() if c in ("dob_placeholder", "no_fixed_abode") else pa.string()
+        for c in columns
+    }  # fmt: skip
     queries = [base] if everyone else [base.filter(person_id__in=c) for c in in_chunks(ids)]
     updates = []
     for query in queries:
-        rows = query.values_list(*columns).iterator(chunk_size=20_000)
+        table = select_table(query, columns, types)
+        rows = zip(*(c.to_pylist() for c in table.columns), strict=True)
+        del table
         for person_id, group in itertools.groupby(rows, key=lambda r: r[0]):
             updates.append((person_id, *_identity(list(group))))
-    update_rows(Person, ("id", *IDENTITY_FIELDS), updates)
+    if not updates:
+        return
+    fields = ("id", *IDENTITY_FIELDS)
+    person_types = {"id": pa.int64(), "date_of_birth": pa.date32(), "no_fixed_abode": pa.bool_()}
+    values = list(zip(*updates, strict=True))
+    update_table(
+        Person,
+        pa.table(
+            {
+                f: pa.array(list(v), person_types.get(f, pa.string()))
+                for f, v in zip(fields, values, strict=True)
+            }
+        ),
+    )
 
 
 SUMMARY_COLUMNS = ("arrival_mode", "reason_category", "substance", "offence_category", "role")
@@ -243,15 +265,18 @@ def relationships_sync(
         kind=Relationship.Kind.SERVICE_EPISODE, ended_on__isnull=True
     )
     columns = ("person_id", "source__organisation_id", "event_date")
+    names = ("person_id", "organisation_id", "event_date")
+    types = {"person_id": pa.int64(), "organisation_id": pa.int64(), "event_date": pa.date32()}
+    query = records.order_by().values_list(*columns)
     if everyone:
-        rows: Iterable[tuple[Any, ...]] = records.values_list(*columns).iterator(20_000)
+        rows = select_table(query, names, types)
         have: Iterable[tuple[int, int, int]] = open_episodes.values_list(
             "person_id", "organisation_id", "pk"
         ).iterator(20_000)
     else:
-        rows = [
-            r for c in in_chunks(ids) for r in records.filter(person_id__in=c).values_list(*columns)
-        ]
+        rows = pa.concat_tables(
+            [select_table(query.filter(person_id__in=c), names, types) for c in in_chunks(ids)]
+        )
         have = [
             r
             for c in in_chunks(ids)
@@ -259,11 +284,18 @@ def relationships_sync(
                 "person_id", "organisation_id", "pk"
             )
         ]
-    current: dict[tuple[int, int], date] = {}
-    for person_id, org_id, event_date in rows:
-        key = (person_id, org_id)
-        started = event_date or today
-        current[key] = min(current.get(key, started), started)
+    # Each person's earliest current episode with each organisation (today for a register).
+    con = duckdb.connect()
+    con.register("episodes", rows)
+    current: dict[tuple[int, int], date] = {
+        (p, o): started
+        for p, o, started in con.execute(
+            "SELECT person_id, organisation_id, min(coalesce(event_date, ?::DATE)) "
+            "FROM episodes GROUP BY ALL",
+            [today],
+        ).fetchall()
+    }
+    con.close()
     existing = {(p, o): pk for p, o, pk in have}
     now = timezone.now()
     insert_rows(
