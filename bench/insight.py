@@ -439,20 +439,19 @@ def accuracy(persons: int, seed: int) -> dict[str, Any]:
         }  # fmt: skip
         births: dict[int, Counter[date]] = {}
         for f in files:
-            for good in read_feed(f.path, f.kind).good:
-                person = numbers[person_of[record_id_for(f.source, good.source_record_id)]]
-                if good.date_of_birth and not good.dob_placeholder:
-                    births.setdefault(person, Counter())[good.date_of_birth] += 1
-                if f.kind == "register" or good.event_date is None:
+            for good in read_feed(f.path, f.kind).good.to_pylist():
+                person = numbers[person_of[record_id_for(f.source, good["source_record_id"])]]
+                if good["date_of_birth"] and not good["dob_placeholder"]:
+                    births.setdefault(person, Counter())[good["date_of_birth"]] += 1
+                if f.kind == "register" or good["event_date"] is None:
                     continue
                 rows["person_id"].append(person)
                 rows["kind"].append(f.kind)
-                rows["event_type"].append(good.event_type)
-                rows["role"].append(good.role)
-                rows["event_date"].append(good.event_date)
-                rows["reason_category"].append(
-                    (good.raw.get("reason_category") or "").strip().lower() or None
-                )
+                rows["event_type"].append(good["event_type"])
+                rows["role"].append(good["role"] or None)
+                rows["event_date"].append(good["event_date"])
+                reason = json.loads(good["raw"]).get("reason_category")
+                rows["reason_category"].append((reason or "").strip().lower() or None)
     events = pa.table(
         {
             "person_id": pa.array(rows["person_id"], pa.int64()),

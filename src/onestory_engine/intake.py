@@ -1,8 +1,9 @@
 """Reading and validating one partner feed file (contract: shared/spec/feeds.md).
 
 A file that cannot be used at all raises ``FeedRefused`` with a one-line reason. A usable
-file yields every row: good rows with their raw values and standardised fields, bad rows
-with their row number and a plain-English reason. Nothing here touches a database.
+file yields every row: good rows with their raw values and standardised fields (one Arrow
+table), bad rows with their row number and a plain-English reason. Nothing here touches a
+database. The rules run on whole columns (ADR 0013).
 """
 
 from __future__ import annotations
@@ -10,12 +11,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from onestory_engine import feeds, standardise
 
@@ -37,35 +45,6 @@ class FeedRefused(ValueError):
 
 
 @dataclass(frozen=True)
-class GoodRow:
-    row_number: int
-    source_record_id: str
-    raw: dict[str, str]
-    row_hash: str
-    # standardised identity
-    given_name: str
-    family_name: str
-    middle_names: str
-    date_of_birth: date | None
-    dob_placeholder: bool
-    sex: str
-    nhs_number: str | None
-    nhs_number_invalid: bool
-    pnc_id: str | None
-    postcode: str | None
-    address_line: str
-    no_fixed_abode: bool
-    phone: str
-    email: str
-    # event
-    event_type: str
-    event_date: date | None
-    end_date: date | None
-    role: str | None
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class BadRow:
     row_number: int
     source_record_id: str
@@ -73,20 +52,57 @@ class BadRow:
     raw: dict[str, str]
 
 
+# The good rows of a feed, one Arrow column each: what is stored for every record.
+GOOD_SCHEMA: Final = pa.schema(
+    [
+        ("row_number", pa.int64()),
+        ("source_record_id", pa.string()),
+        ("raw", pa.string()),  # the row as sent, a JSON object in column order
+        ("row_hash", pa.string()),
+        ("given_name", pa.string()),
+        ("family_name", pa.string()),
+        ("middle_names", pa.string()),
+        ("date_of_birth", pa.date32()),
+        ("dob_placeholder", pa.bool_()),
+        ("sex", pa.string()),
+        ("nhs_number", pa.string()),  # "" unless valid
+        ("nhs_number_invalid", pa.bool_()),
+        ("pnc_id", pa.string()),  # "" unless valid
+        ("postcode", pa.string()),  # "" unless a UK postcode
+        ("address_line", pa.string()),
+        ("no_fixed_abode", pa.bool_()),
+        ("phone", pa.string()),
+        ("email", pa.string()),
+        ("event_type", pa.string()),
+        ("event_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("role", pa.string()),
+        ("warned", pa.bool_()),  # a value was kept with a warning (e.g. an unknown sex)
+    ]
+)
+
+
 @dataclass
 class ParsedFeed:
     kind: str
     columns: tuple[str, ...]
     encoding: str
-    good: list[GoodRow] = field(default_factory=list)
+    good: pa.Table = field(default_factory=GOOD_SCHEMA.empty_table)
     bad: list[BadRow] = field(default_factory=list)
     sha256: str = ""
+
+    @property
+    def warnings(self) -> int:
+        """How many good rows kept a value with a warning."""
+        return int(pc.sum(self.good.column("warned")).as_py() or 0)
 
 
 def read_feed(path: Path, kind: str, *, max_bytes: int = MAX_FILE_BYTES) -> ParsedFeed:
     """Read, validate and standardise one feed file of ``kind``.
 
-    Row numbers count the header as row 1, as a spreadsheet shows them.
+    Row numbers count the header as row 1, as a spreadsheet shows them. The rules run on
+    whole columns (ADR 0013): each standardiser once per distinct value, the row rules as
+    one query.
     """
     if not feeds.is_feed_kind(kind):
         raise FeedRefused(
@@ -101,30 +117,16 @@ def read_feed(path: Path, kind: str, *, max_bytes: int = MAX_FILE_BYTES) -> Pars
             f"{path.name} is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB"
         )
     data = path.read_bytes()
-    header, rows, encoding = _table(path.name, data)
-    columns = _columns(header)
+    cells = _cells(path.name, data)
+    columns = _columns(cells.header)
     _check_columns(columns, kind)
     parsed = ParsedFeed(
-        kind=kind, columns=columns, encoding=encoding, sha256=hashlib.sha256(data).hexdigest()
+        kind=kind,
+        columns=columns,
+        encoding=cells.encoding,
+        sha256=hashlib.sha256(data).hexdigest(),
     )
-    seen: dict[str, int] = {}
-    for row_number, values in rows:
-        if row_number - 1 > MAX_ROWS:
-            raise FeedRefused(f"{path.name} has more than {MAX_ROWS:,} rows")
-        raw = _raw(columns, values)
-        if not any(v.strip() for v in raw.values()):
-            continue  # blank lines at the end of an export are not rows
-        sid = raw.get("source_record_id", "").strip()
-        reason = _validate_common(raw, sid, seen, row_number)
-        if reason:
-            parsed.bad.append(BadRow(row_number, sid, reason, raw))
-            continue
-        try:
-            parsed.good.append(_good_row(raw, kind, row_number, sid))
-        except _RowError as exc:
-            parsed.bad.append(BadRow(row_number, sid, str(exc), raw))
-            continue
-        seen[sid] = row_number
+    parsed.good, parsed.bad = _validate(_raw_table(columns, cells), kind)
     return parsed
 
 
@@ -145,10 +147,6 @@ def read_table(
                 yield row_number, raw
 
     return columns, raw_rows(), encoding
-
-
-class _RowError(ValueError):
-    pass
 
 
 def _table(name: str, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]], str]:
@@ -252,93 +250,474 @@ def _raw(columns: tuple[str, ...], values: list[str]) -> dict[str, str]:
     return raw
 
 
-def _validate_common(raw: dict[str, str], sid: str, seen: dict[str, int], row: int) -> str:
-    if not sid:
-        return "missing source_record_id"
-    if sid in seen:
-        return f"duplicate source_record_id '{sid}' (first seen in row {seen[sid]}; kept that one)"
-    if not any(raw.get(c, "").strip() for c in feeds.IDENTIFYING_COLUMNS):
-        return "no identity: the row needs at least one of " + ", ".join(feeds.IDENTIFYING_COLUMNS)
-    return ""
+# ---------------------------------------------------------------------------------------------
+# Cells: the file as columns of strings
+# ---------------------------------------------------------------------------------------------
+
+# Python's csv module refuses a longer field (csv.field_size_limit()); so does the fast path.
+_CSV_FIELD_LIMIT: Final = 131_072
 
 
-def _date(raw: dict[str, str], column: str) -> date | None:
-    value = raw.get(column, "").strip()
-    if not value:
-        return None
+@dataclass
+class _Cells:
+    """Every record of a file after its header, as columns of strings (a short row padded
+    with ""), with the cells beyond the header of the rows that have them."""
+
+    header: list[str]
+    columns: list[pa.Array]
+    rows: int
+    extra: dict[int, list[str]]  # row index -> its cells beyond the header
+    encoding: str
+
+
+def _cells(name: str, data: bytes) -> _Cells:
+    """Read a CSV or .xlsx file into columns. CSV goes through Arrow's reader when the file
+    is one it reads exactly as Python's csv module does (ADR 0013), else through that
+    module; both give the same cells."""
+    if data[:4] != b"PK\x03\x04" and not name.lower().endswith((".xlsx", ".xlsm")):
+        fast = _arrow_cells(name, data)
+        if fast is not None:
+            return fast
+    return python_cells(name, data)
+
+
+def python_cells(name: str, data: bytes) -> _Cells:
+    """The cells as Python's csv module (or openpyxl, for .xlsx) reads them."""
+    header, rows, encoding = _table(name, data)
+    records: list[list[str]] = []
+    for row_number, values in rows:
+        if row_number - 1 > MAX_ROWS:
+            raise FeedRefused(f"{name} has more than {MAX_ROWS:,} rows")
+        records.append(values)
+    width = len(header)
+    extra = {i: values[width:] for i, values in enumerate(records) if len(values) > width}
+    columns = [
+        pa.array(values, pa.string())
+        for values in itertools.islice(itertools.zip_longest(*records, fillvalue=""), width)
+    ]
+    # A column no row reaches (a header longer than every row) is all "".
+    columns += [pa.array([""] * len(records), pa.string())] * (width - len(columns))
+    return _Cells(header, columns, len(records), extra, encoding)
+
+
+def _arrow_cells(name: str, data: bytes) -> _Cells | None:
+    """The cells as Arrow's CSV reader reads them, or ``None`` when the file might be read
+    differently from Python's csv module (then that module reads it)."""
+    if not data.strip() or b"\x00" in data:
+        return None  # refused, or NUL bytes: the csv module's own handling and messages
     try:
-        return standardise.parse_date_strict(value)
-    except ValueError as exc:
-        raise _RowError(f"{column} '{value}' is not a date ({exc})") from exc
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        try:
+            text, encoding = data.decode("cp1252"), "windows-1252"
+        except UnicodeDecodeError:
+            return None
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel()  # type: ignore[assignment]
+    # Arrow reads quotes as the csv module does (doubled or not, test_feed_golden.py);
+    # other quoting rules go the slow way.
+    if dialect.quotechar != '"' or dialect.skipinitialspace or dialect.escapechar is not None:
+        return None
+    utf8 = data.removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8" else text.encode()
+    try:
+        width = len(next(csv.reader(io.StringIO(text, newline=""), dialect)))
+    except (StopIteration, csv.Error):
+        return None
+    invalid: list[int] = []
+
+    def on_invalid(row: Any) -> str:
+        # A row with a different number of cells (a short, long or whitespace-only line, an
+        # unclosed quote): Python's csv module keeps such rows; let it read the file.
+        invalid.append(row.number)
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=dialect.delimiter,
+                quote_char='"',
+                double_quote=bool(dialect.doublequote),
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                include_missing_columns=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if invalid or table.num_rows == 0:
+        return None
+    if table.num_rows - 1 > MAX_ROWS:
+        raise FeedRefused(f"{name} has more than {MAX_ROWS:,} rows")
+    columns = [c.combine_chunks() for c in table.columns]
+    if any(not pa.types.is_string(c.type) for c in columns):
+        columns = [c.cast(pa.string()) for c in columns]
+    longest = max((pc.max(pc.binary_length(c)).as_py() or 0) for c in columns)
+    if longest > _CSV_FIELD_LIMIT:
+        return None  # the csv module refuses such a field: its message, its line number
+    header = [c[0].as_py() for c in columns]
+    # A blank line is a row of one empty cell to the csv module and of empty cells here;
+    # both are skipped as blank, and both count it in the row numbers.
+    return _Cells(header, [c.slice(1) for c in columns], table.num_rows - 1, {}, encoding)
 
 
-def _good_row(raw: dict[str, str], kind: str, row_number: int, sid: str) -> GoodRow:
-    warnings: list[str] = []
-    dob = _date(raw, "date_of_birth")
-    sex_raw = raw.get("sex", "").strip().lower()
-    sex = _SEX_WORDS.get(sex_raw)
-    if sex is None:
-        warnings.append(f"sex '{raw.get('sex')}' is not M, F, X or U; recorded as unknown")
-        sex = "U"
-    nhs_raw = raw.get("nhs_number", "").strip()
-    nhs = standardise.nhs_number_clean(nhs_raw) if nhs_raw else None
-    if nhs_raw and nhs is None:
-        warnings.append(f"NHS number '{nhs_raw}' fails its check digit; not used for matching")
-    pnc_raw = raw.get("pnc_id", "").strip()
-    pnc = standardise.pnc_id_clean(pnc_raw) if pnc_raw else None
-    if pnc_raw and pnc is None:
-        warnings.append(f"PNC ID '{pnc_raw}' is not in the form YY/NNNNNNA; not used for matching")
-    address = raw.get("address_line", "").strip()
-    postcode_raw = raw.get("postcode", "").strip()
-    nfa = standardise.postcode_is_nfa(address, postcode_raw)
-    postcode = None if nfa else standardise.postcode_clean(postcode_raw)
-    if postcode_raw and postcode is None and not nfa:
-        warnings.append(f"postcode '{postcode_raw}' is not a UK postcode")
-    event_type, event_date, end_date, role = "", None, None, None
-    if kind != "register":
-        event_type = raw.get("event_type", "").strip().lower()
-        if not event_type:
-            raise _RowError("missing event_type")
-        if not feeds.is_event_type(kind, event_type):
-            allowed = ", ".join(feeds.EVENT_TYPES[kind])
-            raise _RowError(f"event_type '{event_type}' is not used in {kind} feeds ({allowed})")
-        event_date = _date(raw, "event_date")
-        if event_date is None:
-            raise _RowError("missing event_date")
-        end_date = _date(raw, "end_date")
-        if end_date is not None and end_date < event_date:
-            raise _RowError(f"end_date {end_date} is before event_date {event_date}")
-        for column, allowed_values in feeds.EXTRA_COLUMN_VALUES.get(kind, {}).items():
-            value = raw.get(column, "").strip().lower()
-            if value and value not in allowed_values:
-                if column == "role":
-                    raise _RowError(f"role '{value}' is not one of {', '.join(allowed_values)}")
-                warnings.append(f"{column} '{value}' is not one of {', '.join(allowed_values)}")
-        role = feeds.normalise_role(kind, raw.get("role"))
-    return GoodRow(
-        row_number=row_number,
-        source_record_id=sid,
-        raw=raw,
-        row_hash=hashlib.sha256(
-            json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest(),
-        given_name=raw.get("given_name", "").strip(),
-        family_name=raw.get("family_name", "").strip(),
-        middle_names=raw.get("middle_names", "").strip(),
-        date_of_birth=dob,
-        dob_placeholder=standardise.dob_is_placeholder(dob),
-        sex=sex,
-        nhs_number=nhs,
-        nhs_number_invalid=bool(nhs_raw) and nhs is None,
-        pnc_id=pnc,
-        postcode=postcode,
-        address_line="" if nfa else address,
-        no_fixed_abode=nfa,
-        phone=raw.get("phone", "").strip(),
-        email=raw.get("email", "").strip(),
-        event_type=event_type,
-        event_date=event_date,
-        end_date=end_date,
-        role=role,
-        warnings=tuple(warnings),
+# ---------------------------------------------------------------------------------------------
+# The rules, on whole columns
+# ---------------------------------------------------------------------------------------------
+
+
+def _per_value(column: pa.Array, fn: Callable[[Any], Any], type_: pa.DataType) -> pa.Array:
+    """``fn`` applied once per distinct value of ``column``, aligned with its rows: feeds
+    repeat their values (dates, postcodes, event types), and the rules stay plain Python."""
+    encoded = pc.dictionary_encode(column)
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], type_)
+    return mapped.take(encoded.indices)
+
+
+def _all(value: bool, rows: int) -> pa.Array:
+    return pa.array([value] * rows, pa.bool_())
+
+
+def _strip(value: str) -> str:
+    return value.strip()
+
+
+def limit_chars(column: pa.Array, chars: int) -> pa.Array:
+    """``value[:chars]`` of every value (Python slicing, by code point)."""
+    if len(column) == 0 or (pc.max(pc.utf8_length(column)).as_py() or 0) <= chars:
+        return column
+    return _per_value(column, lambda v: v[:chars], pa.string())
+
+
+# Characters json.dumps(..., ensure_ascii=False) escapes: quote, backslash, control characters.
+_JSON_ESCAPES: Final = r'["\\\x00-\x1f]'
+
+
+def _json_string(column: pa.Array) -> pa.Array:
+    """Each value as json.dumps(value, ensure_ascii=False) writes it."""
+    plain = pc.binary_join_element_wise('"', column, '"', "")
+    needs = pc.match_substring_regex(column, _JSON_ESCAPES)
+    if not pc.any(needs).as_py():
+        return plain
+    odd = pc.if_else(needs, column, "")
+    escaped = _per_value(odd, lambda v: json.dumps(v, ensure_ascii=False), pa.string())
+    return pc.if_else(needs, escaped, plain)
+
+
+def _json_object(keys: list[str], values: dict[str, pa.Array], rows: int) -> pa.Array:
+    """One JSON object per row, ``{"key": "value", ...}`` in the order of ``keys``, written
+    as json.dumps writes it (", " and ": " separators, ensure_ascii=False)."""
+    if not keys:
+        return pa.array(["{}"] * rows, pa.string())
+    parts: list[Any] = []
+    for i, key in enumerate(keys):
+        parts.append(("{" if i == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": ")
+        parts.append(values[key])
+    parts.append("}")
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _raw_table(columns: tuple[str, ...], cells: _Cells) -> pa.Table:
+    """Each non-blank row's raw values (the first column of each name; unnamed columns
+    dropped; cells cut at MAX_CELL_CHARS), its row number, and the JSON of its raw values
+    in column order (``raw``) and with sorted keys (``raw_sorted``, what ``row_hash`` hashes)."""
+    names: dict[str, pa.Array] = {}
+    for column, values in zip(columns, cells.columns, strict=True):
+        if column and column not in names:
+            names[column] = limit_chars(values, MAX_CELL_CHARS)
+    extra = {
+        i: json.dumps(values)[:MAX_CELL_CHARS]
+        for i, values in cells.extra.items()
+        if any(v.strip() for v in values)
+    }
+    row_number = pa.array(range(2, cells.rows + 2), pa.int64())
+    blank = _all(True, cells.rows)
+    for values in names.values():
+        blank = pc.and_(blank, pc.invert(_per_value(values, lambda v: bool(v.strip()), pa.bool_())))
+    if extra:
+        no_extra = [True] * cells.rows
+        for i in extra:
+            no_extra[i] = False
+        blank = pc.and_(blank, pa.array(no_extra, pa.bool_()))
+    keep = pc.invert(blank)
+    kept = {k: pc.filter(v, keep) for k, v in names.items()}
+    rows = int(pc.sum(keep).as_py() or 0)
+    table = pa.table(
+        {
+            "row_number": pc.filter(row_number, keep),
+            **{f"raw:{k}": v for k, v in kept.items()},
+        }
     )
+    encoded = {k: _json_string(v) for k, v in kept.items()}
+    table = table.append_column("raw", _json_object(list(kept), encoded, rows))
+    table = table.append_column("raw_sorted", _json_object(sorted(kept), encoded, rows))
+    if extra:
+        # Rows with cells beyond the header: their raw gains "_extra_cells" (rare; by row).
+        index = {n: i for i, n in enumerate(table.column("row_number").to_pylist())}
+        raw = table.column("raw").to_pylist()
+        raw_sorted = table.column("raw_sorted").to_pylist()
+        for i, value in extra.items():
+            row = index[i + 2]
+            values = {k: kept[k][row].as_py() for k in kept}
+            values["_extra_cells"] = value
+            raw[row] = json.dumps(values, ensure_ascii=False)
+            raw_sorted[row] = json.dumps(values, sort_keys=True, ensure_ascii=False)
+        table = table.set_column(table.schema.get_field_index("raw"), "raw", pa.array(raw))
+        table = table.set_column(
+            table.schema.get_field_index("raw_sorted"), "raw_sorted", pa.array(raw_sorted)
+        )
+    return table
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    """A raw column's values, or "" for every row when the file has no such column."""
+    key = f"raw:{name}"
+    if key in table.column_names:
+        return table.column(key).combine_chunks()
+    return pa.array([""] * table.num_rows, pa.string())
+
+
+def _date_rule(column: str) -> Callable[[str], tuple[date | None, str | None]]:
+    def rule(value: str) -> tuple[date | None, str | None]:
+        value = value.strip()
+        if not value:
+            return None, None
+        try:
+            return standardise.parse_date_strict(value), None
+        except ValueError as exc:
+            return None, f"{column} '{value}' is not a date ({exc})"
+
+    return rule
+
+
+def _dates(values: pa.Array, column: str) -> tuple[pa.Array, pa.Array]:
+    """A date column's dates (null when empty or unreadable) and each row's reason when it
+    is unreadable (else null)."""
+    rule = _date_rule(column)
+    return (
+        _per_value(values, lambda v: rule(v)[0], pa.date32()),
+        _per_value(values, lambda v: rule(v)[1], pa.string()),
+    )
+
+
+def _sex(value: str) -> tuple[str, bool]:
+    sex = _SEX_WORDS.get(value.strip().lower())
+    return ("U", True) if sex is None else (sex, False)
+
+
+def _nhs(value: str) -> tuple[str, bool]:
+    stripped = value.strip()
+    nhs = standardise.nhs_number_clean(stripped) if stripped else None
+    return nhs or "", bool(stripped) and nhs is None
+
+
+def _pnc(value: str) -> tuple[str, bool]:
+    stripped = value.strip()
+    pnc = standardise.pnc_id_clean(stripped) if stripped else None
+    return pnc or "", bool(stripped) and pnc is None
+
+
+def _postcode(value: str) -> tuple[str, bool]:
+    """The cleaned postcode ("" when not one) and whether a value that is not one was sent."""
+    stripped = value.strip()
+    postcode = standardise.postcode_clean(stripped)
+    return postcode or "", bool(stripped) and postcode is None
+
+
+def _outputs(
+    values: pa.Array, fn: Callable[[str], tuple[Any, ...]], types: tuple[pa.DataType, ...]
+) -> list[pa.Array]:
+    encoded = pc.dictionary_encode(values)
+    outputs = [fn(v) for v in encoded.dictionary.to_pylist()]
+    return [
+        pa.array([out[i] for out in outputs], t).take(encoded.indices) for i, t in enumerate(types)
+    ]
+
+
+def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
+    """The good rows (:data:`GOOD_SCHEMA`) and the bad rows with their reasons.
+
+    The reasons, in the order a row is checked (its first failure is its reason): missing
+    source_record_id; a duplicate of an earlier good row's id; no identity; an unreadable
+    date of birth; for event kinds, a missing or unknown event type, an unreadable or
+    missing event date, an unreadable end date or one before the event date, and a role
+    that is not one of the contract's.
+    """
+    sid = _per_value(_column(table, "source_record_id"), _strip, pa.string())
+    identified = _all(False, table.num_rows)
+    for column in feeds.IDENTIFYING_COLUMNS:
+        present = _per_value(_column(table, column), lambda v: bool(v.strip()), pa.bool_())
+        identified = pc.or_(identified, present)
+    no_identity = "no identity: the row needs at least one of " + ", ".join(
+        feeds.IDENTIFYING_COLUMNS
+    )
+    dob, dob_error = _dates(_column(table, "date_of_birth"), "date_of_birth")
+    errors: list[pa.Array] = [
+        pc.if_else(identified, pa.scalar(None, pa.string()), no_identity),
+        dob_error,
+    ]
+    warned = [
+        *_outputs(_column(table, "sex"), _sex, (pa.string(), pa.bool_())),
+    ]
+    sex = warned.pop(0)
+    nhs, nhs_invalid = _outputs(_column(table, "nhs_number"), _nhs, (pa.string(), pa.bool_()))
+    pnc, pnc_invalid = _outputs(_column(table, "pnc_id"), _pnc, (pa.string(), pa.bool_()))
+    address = _per_value(_column(table, "address_line"), _strip, pa.string())
+    postcode_raw = _column(table, "postcode")
+    nfa = pc.or_(
+        _per_value(address, standardise.is_no_fixed_abode, pa.bool_()),
+        _per_value(postcode_raw, lambda v: standardise.is_no_fixed_abode(v.strip()), pa.bool_()),
+    )
+    postcode, postcode_bad = _outputs(postcode_raw, _postcode, (pa.string(), pa.bool_()))
+    postcode = pc.if_else(nfa, "", postcode)
+    warned += [nhs_invalid, pnc_invalid, pc.and_(postcode_bad, pc.invert(nfa))]
+    empty = pa.array([""] * table.num_rows, pa.string())
+    no_date = pa.nulls(table.num_rows, pa.date32())
+    event_type, event_date, end_date, role = empty, no_date, no_date, empty
+    if kind != "register":
+        allowed = ", ".join(feeds.EVENT_TYPES[kind])
+        event_type = _per_value(
+            _column(table, "event_type"), lambda v: v.strip().lower(), pa.string()
+        )
+
+        def event_type_rule(value: str) -> str | None:
+            if not value:
+                return "missing event_type"
+            if not feeds.is_event_type(kind, value):
+                return f"event_type '{value}' is not used in {kind} feeds ({allowed})"
+            return None
+
+        event_date, event_date_error = _dates(_column(table, "event_date"), "event_date")
+        end_date, end_date_error = _dates(_column(table, "end_date"), "end_date")
+        before = pc.fill_null(pc.less(end_date, event_date), False)
+        errors += [
+            _per_value(event_type, event_type_rule, pa.string()),
+            event_date_error,
+            pc.if_else(
+                pc.and_(pc.is_null(event_date), pc.is_null(event_date_error)),
+                "missing event_date",
+                pa.scalar(None, pa.string()),
+            ),
+            end_date_error,
+            pc.if_else(
+                before,
+                pc.binary_join_element_wise(
+                    "end_date ",
+                    pc.cast(end_date, pa.string()),
+                    " is before event_date ",
+                    pc.cast(event_date, pa.string()),
+                    "",
+                ),
+                pa.scalar(None, pa.string()),
+            ),
+        ]
+        for column, allowed_values in feeds.EXTRA_COLUMN_VALUES.get(kind, {}).items():
+            cleaned = _per_value(_column(table, column), lambda v: v.strip().lower(), pa.string())
+            unknown = pc.and_(
+                pc.not_equal(cleaned, ""), pc.invert(pc.is_in(cleaned, pa.array(allowed_values)))
+            )
+            if column == "role":
+                message = pc.binary_join_element_wise(
+                    "role '", cleaned, "' is not one of " + ", ".join(allowed_values), ""
+                )
+                errors.append(pc.if_else(unknown, message, pa.scalar(None, pa.string())))
+            else:
+                warned.append(unknown)
+        if kind == "domestic_abuse":
+            role = _per_value(
+                _column(table, "role"), lambda v: feeds.normalise_role(kind, v) or "", pa.string()
+            )
+    any_warning = _all(False, table.num_rows)
+    for flag in warned:
+        any_warning = pc.or_(any_warning, flag)
+    checks = pa.table(
+        {
+            "row_number": table.column("row_number"),
+            "sid": sid,
+            "own_error": pc.coalesce(*errors),
+            "raw_sorted": table.column("raw_sorted"),
+        }
+    )
+    con = duckdb.connect()
+    con.register("checks", checks)
+    # The first good row of an id is kept; every later row with that id is its duplicate.
+    verdict = con.sql(
+        """
+        WITH firsts AS (
+            SELECT *, min(CASE WHEN own_error IS NULL AND sid <> '' THEN row_number END)
+                OVER (PARTITION BY sid) AS first_good
+            FROM checks
+        )
+        SELECT
+            CASE
+                WHEN sid = '' THEN 'missing source_record_id'
+                WHEN first_good < row_number THEN 'duplicate source_record_id '''
+                    || sid || ''' (first seen in row ' || first_good || '; kept that one)'
+                ELSE own_error
+            END AS reason,
+            sha256(raw_sorted) AS row_hash
+        FROM firsts ORDER BY row_number
+        """
+    ).to_arrow_table()
+    con.close()
+    reason = verdict.column("reason").combine_chunks()
+    good_mask = pc.is_null(reason)
+    bad_rows = pc.indices_nonzero(pc.invert(good_mask)).to_pylist()
+    bad = []
+    raw_names = [n for n in table.column_names if n.startswith("raw:")]
+    for i in bad_rows:
+        raw = {n.removeprefix("raw:"): table.column(n)[i].as_py() for n in raw_names}
+        raw_json = json.loads(table.column("raw")[i].as_py())
+        if "_extra_cells" in raw_json:
+            raw["_extra_cells"] = raw_json["_extra_cells"]
+        bad.append(
+            BadRow(
+                row_number=table.column("row_number")[i].as_py(),
+                source_record_id=sid[i].as_py(),
+                reason=reason[i].as_py(),
+                raw=raw,
+            )
+        )
+    strip = {
+        c: _per_value(_column(table, c), _strip, pa.string())
+        for c in ("given_name", "family_name", "middle_names", "phone", "email")
+    }
+    good = pa.table(
+        {
+            "row_number": table.column("row_number"),
+            "source_record_id": sid,
+            "raw": table.column("raw"),
+            "row_hash": verdict.column("row_hash"),
+            **{c: strip[c] for c in ("given_name", "family_name", "middle_names")},
+            "date_of_birth": dob,
+            "dob_placeholder": pc.fill_null(
+                _per_value(dob, standardise.dob_is_placeholder, pa.bool_()), False
+            ),
+            "sex": sex,
+            "nhs_number": nhs,
+            "nhs_number_invalid": nhs_invalid,
+            "pnc_id": pnc,
+            "postcode": postcode,
+            "address_line": pc.if_else(nfa, "", address),
+            "no_fixed_abode": nfa,
+            "phone": strip["phone"],
+            "email": strip["email"],
+            "event_type": event_type,
+            "event_date": event_date,
+            "end_date": end_date,
+            "role": role,
+            "warned": any_warning,
+        },
+        schema=GOOD_SCHEMA,
+    ).filter(good_mask)
+    return good, bad

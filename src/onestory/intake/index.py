@@ -11,11 +11,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from onestory.core.bulk import insert_rows, update_rows
+from onestory.core.bulk import insert_rows, insert_table, select_table, update_rows, update_table
 from onestory.intake.models import Source, SourceRecord
 from onestory.people.models import Person, Relationship, TimelineEvent
 from onestory_engine import feeds
@@ -87,16 +89,38 @@ def persons_refresh(person_ids: Iterable[int], *, everyone: bool = False) -> Non
         "dob_placeholder", "sex", "nhs_number", "pnc_id", "no_fixed_abode", "postcode",
         "address_line", "phone", "email",
     )  # fmt: skip
-    base = SourceRecord.objects.filter(person__isnull=False).order_by(
-        "person_id", "event_date", "pk"
+    base = (
+        SourceRecord.objects.filter(person__isnull=False)
+        .order_by("person_id", "event_date", "pk")
+        .values_list(*columns)
     )
+    types = {
+        c: pa.int64() if c == "person_id" else pa.date32() if c == "date_of_birth"
+        else pa.bool_() if c in ("dob_placeholder", "no_fixed_abode") else pa.string()
+        for c in columns
+    }  # fmt: skip
     queries = [base] if everyone else [base.filter(person_id__in=c) for c in in_chunks(ids)]
     updates = []
     for query in queries:
-        rows = query.values_list(*columns).iterator(chunk_size=20_000)
+        table = select_table(query, columns, types)
+        rows = zip(*(c.to_pylist() for c in table.columns), strict=True)
+        del table
         for person_id, group in itertools.groupby(rows, key=lambda r: r[0]):
             updates.append((person_id, *_identity(list(group))))
-    update_rows(Person, ("id", *IDENTITY_FIELDS), updates)
+    if not updates:
+        return
+    fields = ("id", *IDENTITY_FIELDS)
+    person_types = {"id": pa.int64(), "date_of_birth": pa.date32(), "no_fixed_abode": pa.bool_()}
+    values = list(zip(*updates, strict=True))
+    update_table(
+        Person,
+        pa.table(
+            {
+                f: pa.array(list(v), person_types.get(f, pa.string()))
+                for f, v in zip(fields, values, strict=True)
+            }
+        ),
+    )
 
 
 SUMMARY_COLUMNS = ("arrival_mode", "reason_category", "substance", "offence_category", "role")
@@ -118,54 +142,107 @@ EVENT_FIELDS = (
 )  # fmt: skip
 
 
+def _records(query: Any, names: Sequence[str], ids: Sequence[int] | None, key: str) -> pa.Table:
+    """Rows of ``query`` (a values_list of ``names``) as Arrow, for all or for these ids of
+    ``key`` (in chunks). Ids are integers, dates dates, the rest text."""
+    types = {
+        n: pa.date32()
+        if n.endswith(("_date", "_on"))
+        else pa.int64()
+        if n in ("pk", "id") or n.endswith("_id")
+        else pa.string()
+        for n in names
+    }
+    query = query.order_by()
+    if ids is None:
+        return select_table(query, names, types)
+    chunks = list(in_chunks(ids)) or [[]]
+    return pa.concat_tables(
+        [select_table(query.filter(**{f"{key}__in": c}), names, types) for c in chunks]
+    )
+
+
 def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> None:
     """Give every linked event record one timeline event on its person, up to date
-    (``everyone``: every record)."""
+    (``everyone``: every record). Rows that are already right are left alone; the rest are
+    worked out on whole columns and written in bulk."""
     ids = sorted(set(record_ids))
     if not ids and not everyone:
         return
-    sources = {s.pk: (s.kind, s.organisation_id, s.name) for s in Source.objects.all()}
+    sources = pa.Table.from_pylist(
+        [{"source_id": s.pk, "kind": s.kind, "organisation_id": s.organisation_id,
+          "source_name": s.name} for s in Source.objects.all()],
+        schema=pa.schema([("source_id", pa.int64()), ("kind", pa.string()),
+                          ("organisation_id", pa.int64()), ("source_name", pa.string())]),
+    )  # fmt: skip
     extract = {f"raw_{c}": KT(f"raw__{c}") for c in SUMMARY_COLUMNS}
-    base = (
-        SourceRecord.objects.filter(person__isnull=False).exclude(event_type="").annotate(**extract)
-    )
     columns = ("pk", "person_id", "source_id", "event_type", "role", "event_date", "end_date",
                *extract)  # fmt: skip
-    events = TimelineEvent.objects.filter(source_record__isnull=False)
-    event_columns = ("source_record_id", "pk", *EVENT_FIELDS)
-    if everyone:
-        record_rows: Iterable[tuple[Any, ...]] = base.values_list(*columns).iterator(20_000)
-        existing = {r[0]: r[1:] for r in events.values_list(*event_columns).iterator(20_000)}
-    else:
-        record_rows = [
-            row for c in in_chunks(ids) for row in base.filter(pk__in=c).values_list(*columns)
-        ]
-        existing = {
-            r[0]: r[1:]
-            for c in in_chunks(ids)
-            for r in events.filter(source_record_id__in=c).values_list(*event_columns)
-        }
-    now = timezone.now()
-    new, changed = [], []
-    for pk, person_id, source_id, event_type, role, event_date, end_date, *details in record_rows:
-        kind, organisation_id, source_name = sources[source_id]
-        wanted = (
-            person_id,
-            organisation_id,
-            feeds.event_category(kind, event_type, role or None),
-            event_type,
-            event_date,
-            end_date,
-            _summary(tuple(details)),
-            source_name,
-        )
-        have = existing.get(pk)
-        if have is None:
-            new.append((pk, *wanted, False, now))
-        elif tuple(have[1:]) != wanted:
-            changed.append((have[0], *wanted))
-    insert_rows(TimelineEvent, ("source_record_id", *EVENT_FIELDS, "sealed", "created_at"), new)
-    update_rows(TimelineEvent, ("id", *EVENT_FIELDS), changed)
+    base = (
+        SourceRecord.objects.filter(person__isnull=False)
+        .exclude(event_type="")
+        .annotate(**extract)
+        .values_list(*columns)
+    )
+    events = TimelineEvent.objects.filter(source_record__isnull=False).values_list(
+        "source_record_id", "pk", *EVENT_FIELDS
+    )
+    records = _records(base, columns, None if everyone else ids, "pk")
+    existing = _records(
+        events, ("source_record_id", "id", *EVENT_FIELDS), None if everyone else ids,
+        "source_record_id",
+    )  # fmt: skip
+    con = duckdb.connect()
+    con.register("records", records)
+    con.register("sources", sources)
+    con.register("existing", existing)
+    # Each distinct category and summary worked out once, by the rules' own functions.
+    kinds = con.sql(
+        "SELECT DISTINCT s.kind, r.event_type, r.role "
+        "FROM records r JOIN sources s USING (source_id)"
+    ).fetchall()
+    categories = pa.Table.from_pylist(
+        [{"kind": k, "event_type": e, "role": r,
+          "category": feeds.event_category(k, e, r or None)} for k, e, r in kinds],
+        schema=pa.schema([("kind", pa.string()), ("event_type", pa.string()),
+                          ("role", pa.string()), ("category", pa.string())]),
+    )  # fmt: skip
+    details = ", ".join(f"coalesce({c}, '') AS {c}" for c in extract)
+    summaries = pa.Table.from_pylist(
+        [{**dict(zip(extract, row, strict=True)), "summary": _summary(row)}
+         for row in con.sql(f"SELECT DISTINCT {details} FROM records").fetchall()],  # noqa: S608
+        schema=pa.schema([*((c, pa.string()) for c in extract), ("summary", pa.string())]),
+    )  # fmt: skip
+    con.register("categories", categories)
+    con.register("summaries", summaries)
+    on_details = " AND ".join(f"coalesce(r.{c}, '') = m.{c}" for c in extract)
+    con.execute(
+        f"""
+        CREATE TEMP TABLE wanted AS
+        SELECT r.pk AS source_record_id, r.person_id, s.organisation_id, c.category,
+               r.event_type, r.event_date AS occurred_on, r.end_date AS ended_on, m.summary,
+               s.source_name AS source
+        FROM records r
+        JOIN sources s USING (source_id)
+        JOIN categories c ON c.kind = s.kind AND c.event_type = r.event_type AND c.role = r.role
+        JOIN summaries m ON {on_details}
+        """  # noqa: S608 - column names from SUMMARY_COLUMNS
+    )
+    new = con.sql(
+        "SELECT * FROM wanted ANTI JOIN existing USING (source_record_id) ORDER BY source_record_id"
+    ).to_arrow_table()
+    differs = " OR ".join(f"w.{f} IS DISTINCT FROM e.{f}" for f in EVENT_FIELDS)
+    changed = con.sql(
+        f"SELECT e.id, {', '.join(f'w.{f}' for f in EVENT_FIELDS)} FROM wanted w "  # noqa: S608
+        f"JOIN existing e USING (source_record_id) WHERE {differs} ORDER BY e.id"
+    ).to_arrow_table()
+    con.close()
+    insert_table(
+        TimelineEvent,
+        new.select(["source_record_id", *EVENT_FIELDS]),
+        {"sealed": False, "created_at": timezone.now()},
+    )
+    update_table(TimelineEvent, changed)
 
 
 def relationships_sync(
@@ -188,15 +265,18 @@ def relationships_sync(
         kind=Relationship.Kind.SERVICE_EPISODE, ended_on__isnull=True
     )
     columns = ("person_id", "source__organisation_id", "event_date")
+    names = ("person_id", "organisation_id", "event_date")
+    types = {"person_id": pa.int64(), "organisation_id": pa.int64(), "event_date": pa.date32()}
+    query = records.order_by().values_list(*columns)
     if everyone:
-        rows: Iterable[tuple[Any, ...]] = records.values_list(*columns).iterator(20_000)
+        rows = select_table(query, names, types)
         have: Iterable[tuple[int, int, int]] = open_episodes.values_list(
             "person_id", "organisation_id", "pk"
         ).iterator(20_000)
     else:
-        rows = [
-            r for c in in_chunks(ids) for r in records.filter(person_id__in=c).values_list(*columns)
-        ]
+        rows = pa.concat_tables(
+            [select_table(query.filter(person_id__in=c), names, types) for c in in_chunks(ids)]
+        )
         have = [
             r
             for c in in_chunks(ids)
@@ -204,11 +284,18 @@ def relationships_sync(
                 "person_id", "organisation_id", "pk"
             )
         ]
-    current: dict[tuple[int, int], date] = {}
-    for person_id, org_id, event_date in rows:
-        key = (person_id, org_id)
-        started = event_date or today
-        current[key] = min(current.get(key, started), started)
+    # Each person's earliest current episode with each organisation (today for a register).
+    con = duckdb.connect()
+    con.register("episodes", rows)
+    current: dict[tuple[int, int], date] = {
+        (p, o): started
+        for p, o, started in con.execute(
+            "SELECT person_id, organisation_id, min(coalesce(event_date, ?::DATE)) "
+            "FROM episodes GROUP BY ALL",
+            [today],
+        ).fetchall()
+    }
+    con.close()
     existing = {(p, o): pk for p, o, pk in have}
     now = timezone.now()
     insert_rows(

@@ -7,7 +7,8 @@ Person primary keys as strings, so "older" is simply the smaller key.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
-from onestory.core.bulk import delete_where, insert_rows, update_rows
+from onestory.core.bulk import delete_where, insert_table, new_rows, select_table, update_table
 from onestory.intake.index import in_chunks, index_refresh
 from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
 from onestory.intake.review import merge_persons
@@ -61,35 +62,20 @@ def _prepared_path() -> Path:
     return engine_dir() / "linkage_table.parquet"
 
 
-# Rows are read in batches into Arrow columns (the JSON keys extracted by the database), so
-# a million records never sit in memory as Python dictionaries.
-BATCH = 100_000
-
-
-def _raw_table(rows: Iterable[tuple[Any, ...]]) -> Any:
-    columns = ("record_id", *linkage.RAW_COLUMNS)
-    batches = []
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, BATCH)):
-        values = list(zip(*chunk, strict=True))
-        arrays = [pa.array([str(pk) for pk in values[0]], pa.string())]
-        arrays += [pa.array(v, pa.string()) for v in values[1:]]
-        batches.append(pa.table(dict(zip(columns, arrays, strict=True))))
-        del chunk, values
-    if not batches:
-        return pa.table({c: pa.array([], pa.string()) for c in columns})
-    return pa.concat_tables(batches)
-
-
 def prepared_table(record_ids: Iterable[int] | None = None) -> Any:
-    """The standardised linkage table of the stored records (all, or these)."""
+    """The standardised linkage table of the stored records (all, or these): the raw values
+    pulled out of the JSON by the database, fetched in batches into Arrow columns."""
     extract = {f"raw_{c}": KT(f"raw__{c}") for c in linkage.RAW_COLUMNS}
     qs = SourceRecord.objects.order_by("pk").annotate(**extract).values_list("pk", *extract)
+    names = ("record_id", *linkage.RAW_COLUMNS)
+    types = {"record_id": pa.int64(), **{c: pa.string() for c in linkage.RAW_COLUMNS}}
     if record_ids is None:
-        rows: Iterable[tuple[Any, ...]] = qs.iterator(chunk_size=20_000)
+        table = select_table(qs, names, types)
     else:
-        rows = (row for c in in_chunks(sorted(record_ids)) for row in qs.filter(pk__in=c))
-    return linkage.prepare(_raw_table(rows))
+        chunks = list(in_chunks(sorted(record_ids))) or [[]]
+        table = pa.concat_tables([select_table(qs.filter(pk__in=c), names, types) for c in chunks])
+    table = table.set_column(0, "record_id", pa.compute.cast(table.column(0), pa.string()))
+    return linkage.prepare(table)
 
 
 class _Allocator:
@@ -122,12 +108,19 @@ def link_everything(
     say = progress or (lambda _msg: None)
     say("Preparing records")
     table = prepared_table()
-    previous = {
-        str(pk): str(person)
-        for pk, person in SourceRecord.objects.filter(person__isnull=False).values_list(
-            "pk", "person_id"
+    linked = select_table(
+        SourceRecord.objects.filter(person__isnull=False).order_by().values_list("pk", "person_id"),
+        ("id", "person_id"),
+        {"id": pa.int64(), "person_id": pa.int64()},
+    )
+    previous = dict(
+        zip(
+            pa.compute.cast(linked.column("id"), pa.string()).to_pylist(),
+            pa.compute.cast(linked.column("person_id"), pa.string()).to_pylist(),
+            strict=True,
         )
-    }
+    )
+    del linked
     created = {p: int(p) for p in set(previous.values())}
     must, cannot = _decisions()
     allocate = _Allocator()
@@ -230,11 +223,7 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
     """Write the engine's answer: persons, record assignments, merges, splits, pairs."""
     ids = result.ids
     new_keys = list(ids.new_ids)
-    made = Person.objects.bulk_create([Person() for _ in new_keys], batch_size=1000)
-    if any(p.pk is None for p in made):  # backends without RETURNING
-        last = Person.objects.order_by("-pk").values_list("pk", flat=True)[: len(made)]
-        made = [Person(pk=pk) for pk in sorted(last)]
-    real = {key: str(p.pk) for key, p in zip(new_keys, made, strict=True)}
+    real = {key: str(pk) for key, pk in zip(new_keys, new_rows(Person, len(new_keys)), strict=True)}
 
     def resolve(person: str) -> int:
         person = real.get(person, person)
@@ -244,27 +233,53 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
             person = real.get(ids.merged[person], ids.merged[person])
         return int(person)
 
-    touched: set[int] = set()
-    current_rows = SourceRecord.objects.values_list("pk", "person_id", "match_probability")
-    if full:
-        current = {pk: (p, m) for pk, p, m in current_rows.iterator(chunk_size=20_000)}
-    else:
-        wanted = [int(r) for r in ids.person_of]
-        current = {
-            pk: (p, m) for c in in_chunks(wanted) for pk, p, m in current_rows.filter(pk__in=c)
+    # Every record's person and probability as columns; only the rows that change are sent.
+    target = {p: resolve(p) for p in set(ids.person_of.values())}
+    wanted = pa.table(
+        {
+            "id": pa.array([int(r) for r in ids.person_of], pa.int64()),
+            "person_id": pa.array([target[p] for p in ids.person_of.values()], pa.int64()),
+            "match_probability": pa.array(
+                [result.match_probability.get(r) for r in ids.person_of], pa.float64()
+            ),
         }
-    changed: list[tuple[int, int, float | None]] = []
-    for record_id, person in ids.person_of.items():
-        pk, target = int(record_id), resolve(person)
-        probability = result.match_probability.get(record_id)
-        before_person, before_probability = current.get(pk, (None, None))
-        if before_person != target:
-            touched.add(target)
-            if before_person:
-                touched.add(before_person)
-        if before_person != target or before_probability != probability:
-            changed.append((pk, target, probability))
-    update_rows(SourceRecord, ("id", "person_id", "match_probability"), changed)
+    )
+    names = ("id", "person_id", "match_probability")
+    types = {"id": pa.int64(), "person_id": pa.int64(), "match_probability": pa.float64()}
+    current_rows = SourceRecord.objects.order_by().values_list(
+        "pk", "person_id", "match_probability"
+    )
+    if full:
+        current = select_table(current_rows, names, types)
+    else:
+        current = pa.concat_tables(
+            [
+                select_table(current_rows.filter(pk__in=c), names, types)
+                for c in list(in_chunks(wanted.column("id").to_pylist())) or [[]]
+            ]
+        )
+    con = duckdb.connect()
+    con.register("wanted", wanted)
+    con.register("current_rows", current)
+    changed = con.sql(
+        """
+        SELECT w.id, w.person_id, w.match_probability
+        FROM wanted w LEFT JOIN current_rows c USING (id)
+        WHERE w.person_id IS DISTINCT FROM c.person_id
+           OR w.match_probability IS DISTINCT FROM c.match_probability
+        ORDER BY w.id
+        """
+    ).to_arrow_table()
+    moved = con.execute(
+        """
+        SELECT DISTINCT unnest([w.person_id, c.person_id])
+        FROM wanted w LEFT JOIN current_rows c USING (id)
+        WHERE w.person_id IS DISTINCT FROM c.person_id
+        """
+    ).fetchall()
+    con.close()
+    touched: set[int] = {p for (p,) in moved if p}
+    update_table(SourceRecord, changed)
     for retired, kept in ids.merged.items():
         old, new = int(real.get(retired, retired)), resolve(kept)
         if old != new:
@@ -300,7 +315,6 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
         )
         IdentityChange.objects.filter(pair__in=doomed).update(pair=None)
         delete_where(MatchPair, "status", [MatchPair.Status.AUTO, MatchPair.Status.PENDING])
-    decided = set(MatchPair.objects.values_list("record_l_id", "record_r_id"))
     pairs = result.pairs
     linked = pa.compute.greater_equal(
         pairs.column("match_probability"), link_settings().match_threshold
@@ -310,11 +324,20 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
             linked, pa.compute.invert(pa.compute.fill_null(pairs.column("needs_review"), False))
         )
     labels = result.model.evidence_labels()
-    review = {(r["record_id_l"], r["record_id_r"]): r for r in result.review.to_pylist()}
-    # Each record's strongest linking pair, chosen in DuckDB (not as a million dicts).
+    # Each record's strongest linking pair, chosen in DuckDB (not as a million dicts), after
+    # the review queue; pairs a data manager decided are kept as they are.
     con = duckdb.connect()
     con.register("linked", pairs.filter(linked))
-    keep = con.sql(
+    con.register("review", result.review)
+    con.register(
+        "decided",
+        select_table(
+            MatchPair.objects.order_by().values_list("record_l_id", "record_r_id"),
+            ("l", "r"),
+            {"l": pa.int64(), "r": pa.int64()},
+        ),
+    )
+    chosen = con.sql(
         """
         WITH sides AS (
             SELECT record_id_l AS rec, * FROM linked
@@ -325,39 +348,66 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
                 PARTITION BY rec ORDER BY match_probability DESC, record_id_l, record_id_r
             ) AS rn
             FROM sides
+        ), strongest AS (
+            SELECT DISTINCT ON (record_id_l, record_id_r) * EXCLUDE (rec, rn)
+            FROM ranked WHERE rn = 1
+        ), candidates AS (
+            SELECT 0 AS queue, row_number() OVER () AS position, * FROM review
+            UNION ALL BY NAME
+            SELECT 1 AS queue, row_number() OVER () AS position, * FROM strongest
+        ), keyed AS (
+            SELECT CAST(record_id_l AS BIGINT) AS l, CAST(record_id_r AS BIGINT) AS r, *
+            FROM candidates
         )
-        SELECT DISTINCT ON (record_id_l, record_id_r) * EXCLUDE (rec, rn)
-        FROM ranked WHERE rn = 1
+        SELECT DISTINCT ON (l, r) * FROM keyed
+        WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.l = keyed.l AND d.r = keyed.r)
+        ORDER BY l, r, queue, position
         """
     ).to_arrow_table()
     con.close()
-
-    def evidence(row: dict[str, Any]) -> dict[str, Any]:
-        gammas = {k.removeprefix("gamma_"): v for k, v in row.items() if k.startswith("gamma_")}
-        return {
-            "match_weight": row.get("match_weight"),
-            "levels": {
-                k: {"gamma": v, "label": labels.get(k, {}).get(v if v is not None else -1, "")}
-                for k, v in gammas.items()
-            },
-        }
-
-    now = timezone.now()
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        seen = set(decided)
-        batches = (batch.to_pylist() for batch in keep.to_batches(max_chunksize=50_000))
-        for row in itertools.chain([*review.values()], itertools.chain.from_iterable(batches)):
-            key = (int(row["record_id_l"]), int(row["record_id_r"]))
-            if key in seen:
-                continue
-            seen.add(key)
-            pending = (row["record_id_l"], row["record_id_r"]) in review
-            status = MatchPair.Status.PENDING if pending else MatchPair.Status.AUTO
-            yield (*key, row["match_probability"], evidence(row), status.value, now)
-
-    insert_rows(
+    chosen = chosen.sort_by([("queue", "ascending"), ("position", "ascending")])
+    pending = pa.compute.equal(chosen.column("queue"), 0)
+    insert_table(
         MatchPair,
-        ("record_l_id", "record_r_id", "match_probability", "evidence", "status", "created_at"),
-        rows(),
+        pa.table(
+            {
+                "record_l_id": chosen.column("l"),
+                "record_r_id": chosen.column("r"),
+                "match_probability": chosen.column("match_probability"),
+                "evidence": _evidence(chosen, labels),
+                "status": pa.compute.if_else(
+                    pending, MatchPair.Status.PENDING.value, MatchPair.Status.AUTO.value
+                ),
+            }
+        ),
+        {"created_at": timezone.now()},
     )
+
+
+def _per_value(column: Any, fn: Callable[[Any], str]) -> Any:
+    """``fn`` once per distinct value of ``column`` (nulls included), aligned with its rows."""
+    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    encoded = pa.compute.dictionary_encode(column, null_encoding="encode")
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return mapped.take(encoded.indices)
+
+
+def _evidence(pairs: Any, labels: dict[str, dict[int, str]]) -> Any:
+    """Each pair's evidence as JSON text, ``{"match_weight": w, "levels": {comparison:
+    {"gamma": g, "label": what g means}}}``, written as json.dumps writes it; each distinct
+    weight and level is written once."""
+    parts: list[Any] = ['{"match_weight": ', _per_value(pairs.column("match_weight"), json.dumps)]
+    gammas = [c for c in pairs.column_names if c.startswith("gamma_")]
+    parts.append(', "levels": {')
+    for i, column in enumerate(gammas):
+        name = column.removeprefix("gamma_")
+        named = labels.get(name, {})
+
+        def level(gamma: int | None, named: dict[int, str] = named) -> str:
+            label = named.get(gamma if gamma is not None else -1, "")
+            return json.dumps({"gamma": gamma, "label": label})
+
+        parts.append(("" if i == 0 else ", ") + json.dumps(name) + ": ")
+        parts.append(_per_value(pairs.column(column), level))
+    parts.append("}}")
+    return pa.compute.binary_join_element_wise(*parts, "")

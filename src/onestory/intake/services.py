@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import duckdb
+import pyarrow as pa
 from django.db import transaction
 from django.utils import timezone
 
 from onestory.access.models import Organisation, OrganisationType, User
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
-from onestory.core.bulk import insert_rows, update_rows
-from onestory.intake.models import ImportRun, QuarantinedRow, Source, SourceRecord
-from onestory_engine.intake import FeedRefused, GoodRow, ParsedFeed, read_feed
+from onestory.core.bulk import insert_rows, insert_table, select_table, update_table
+from onestory.intake.models import ImportRun, LinkageModel, QuarantinedRow, Source, SourceRecord
+from onestory_engine.intake import FeedRefused, ParsedFeed, limit_chars, read_feed
 
 # The organisation type a new partner gets when its first feed arrives (editable after).
 KIND_ORGANISATION_TYPE = {
@@ -35,6 +36,11 @@ RECORD_FIELDS = (
     "address_line", "no_fixed_abode", "phone", "email", "event_type", "event_date",
     "end_date", "role",
 )  # fmt: skip
+# Free-text identity fields are cut to their stored length; the engine keeps what was sent.
+STORED_LENGTHS = {
+    "given_name": 200, "family_name": 200, "middle_names": 200, "address_line": 300,
+    "phone": 60, "email": 200,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,30 +54,34 @@ class ImportResult:
         return self.run.summary
 
 
-def _values(row: GoodRow) -> tuple[Any, ...]:
-    """A good row's stored values, in the order of ``RECORD_FIELDS``."""
-    return (
-        row.raw,
-        row.row_hash,
-        row.given_name[:200],
-        row.family_name[:200],
-        row.middle_names[:200],
-        row.date_of_birth,
-        row.dob_placeholder,
-        row.sex,
-        row.nhs_number or "",
-        row.nhs_number_invalid,
-        row.pnc_id or "",
-        row.postcode or "",
-        row.address_line[:300],
-        row.no_fixed_abode,
-        row.phone[:60],
-        row.email[:200],
-        row.event_type,
-        row.event_date,
-        row.end_date,
-        row.role or "",
-    )
+def _stored(good: pa.Table) -> pa.Table:
+    """The good rows' stored columns (``RECORD_FIELDS``), free text cut to its length."""
+    table = good.select(["source_record_id", *RECORD_FIELDS])
+    for name, length in STORED_LENGTHS.items():
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, name, limit_chars(table.column(name), length))
+    return table
+
+
+def _sorted_out(good: pa.Table, existing: pa.Table) -> tuple[pa.Table, pa.Table, int]:
+    """The rows to insert, the rows to update (with their record id first), and how many
+    are unchanged: by ``source_record_id`` within the source, then by ``row_hash``."""
+    con = duckdb.connect()
+    con.register("good", good)
+    con.register("existing", existing)
+    new = con.sql(
+        "SELECT good.* FROM good ANTI JOIN existing USING (source_record_id) ORDER BY row_number"
+    ).to_arrow_table()
+    changed = con.sql(
+        "SELECT existing.id, good.* FROM good JOIN existing USING (source_record_id) "
+        "WHERE good.row_hash <> existing.row_hash ORDER BY row_number"
+    ).to_arrow_table()
+    unchanged = con.execute(
+        "SELECT count(*) FROM good JOIN existing USING (source_record_id) "
+        "WHERE good.row_hash = existing.row_hash"
+    ).fetchall()[0][0]
+    con.close()
+    return new, changed, int(unchanged)
 
 
 def source_for(*, kind: str, source_name: str, organisation_name: str | None) -> Source:
@@ -129,29 +139,27 @@ def feed_import(
             system_actor=actor.system,
             started_at=timezone.now(),
         )
-        existing = {
-            sid: (pk, row_hash)
-            for pk, sid, row_hash in SourceRecord.objects.filter(source=source).values_list(
+        existing = select_table(
+            SourceRecord.objects.filter(source=source).values_list(
                 "pk", "source_record_id", "row_hash"
-            )
-        }
-        new: list[tuple[Any, ...]] = []
-        changed: list[tuple[Any, ...]] = []
-        unchanged = 0
-        for row in parsed.good:
-            known = existing.get(row.source_record_id)
-            if known is None:
-                new.append((source.pk, row.source_record_id, run.pk, run.pk, *_values(row)))
-            elif known[1] == row.row_hash:
-                unchanged += 1
-            else:
-                changed.append((known[0], run.pk, *_values(row)))
-        insert_rows(
-            SourceRecord,
-            ("source_id", "source_record_id", "first_import_id", "last_import_id", *RECORD_FIELDS),
-            new,
+            ),
+            ("id", "source_record_id", "row_hash"),
+            {"id": pa.int64(), "source_record_id": pa.string(), "row_hash": pa.string()},
         )
-        update_rows(SourceRecord, ("id", "last_import_id", *RECORD_FIELDS), changed)
+        new, changed, unchanged = _sorted_out(parsed.good, existing)
+        insert_table(
+            SourceRecord,
+            _stored(new),
+            {"source_id": source.pk, "first_import_id": run.pk, "last_import_id": run.pk},
+        )
+        changed_stored = _stored(changed)
+        update_table(
+            SourceRecord,
+            pa.table(
+                {"id": changed.column("id"), **{f: changed_stored.column(f) for f in RECORD_FIELDS}}
+            ),
+            {"last_import_id": run.pk},
+        )
         insert_rows(
             QuarantinedRow,
             ("import_run_id", "row_number", "source_record_id", "reason", "raw"),
@@ -160,21 +168,22 @@ def feed_import(
                 for b in parsed.bad
             ),
         )
-        run.accepted = len(new)
-        run.updated = len(changed)
+        run.accepted = new.num_rows
+        run.updated = changed.num_rows
         run.unchanged = unchanged
         run.quarantined = len(parsed.bad)
-        run.warnings = sum(1 for g in parsed.good if g.warnings)
+        run.warnings = parsed.warnings
         run.finished_at = timezone.now()
         run.save()
         created_ids = list(
             SourceRecord.objects.filter(first_import=run).values_list("pk", flat=True)
         )
-        changed_ids = created_ids + [c[0] for c in changed]
+        changed_ids = created_ids + changed.column("id").to_pylist()
         persons: list[int] = []
-        if link and changed_ids:
+        if link and changed_ids and LinkageModel.objects.exists():
             # Once a model exists, new records are linked within the import (so alerts can
-            # fire at once); otherwise they wait for `onestory link`.
+            # fire at once); otherwise they wait for `onestory link`. Imported here: the
+            # linkage engine (Splink) takes a second to load, which a first import never needs.
             from onestory.intake.linking import link_new_records
 
             persons = link_new_records(actor=actor, record_ids=changed_ids)
