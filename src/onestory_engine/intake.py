@@ -3,7 +3,7 @@
 A file that cannot be used at all raises ``FeedRefused`` with a one-line reason. A usable
 file yields every row: good rows with their raw values and standardised fields (one Arrow
 table), bad rows with their row number and a plain-English reason. Nothing here touches a
-database. The rules run on whole columns (ADR 0013).
+database. The rules run on whole columns (ADR 0017).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def read_feed(path: Path, kind: str, *, max_bytes: int = MAX_FILE_BYTES) -> Pars
     """Read, validate and standardise one feed file of ``kind``.
 
     Row numbers count the header as row 1, as a spreadsheet shows them. The rules run on
-    whole columns (ADR 0013): each standardiser once per distinct value, the row rules as
+    whole columns (ADR 0017): each standardiser once per distinct value, the row rules as
     one query.
     """
     if not feeds.is_feed_kind(kind):
@@ -272,7 +272,7 @@ class _Cells:
 
 def _cells(name: str, data: bytes) -> _Cells:
     """Read a CSV or .xlsx file into columns. CSV goes through Arrow's reader when the file
-    is one it reads exactly as Python's csv module does (ADR 0013), else through that
+    is one it reads exactly as Python's csv module does (ADR 0017), else through that
     module; both give the same cells."""
     if data[:4] != b"PK\x03\x04" and not name.lower().endswith((".xlsx", ".xlsm")):
         fast = _arrow_cells(name, data)

@@ -1,4 +1,4 @@
-"""The columnar importer gives exactly what the row-by-row importer gave (ADR 0013): the
+"""The columnar importer gives exactly what the row-by-row importer gave (ADR 0017): the
 same refusals, the same good rows with the same stored values and row hashes (so a feed
 imported before is still "unchanged"), and the same quarantined rows, numbers and reasons.
 Both CSV readers (Arrow's and Python's csv module) give the same cells on every file."""

@@ -123,7 +123,7 @@ def delete_where(model: type[models.Model], name: str, values: Sequence[Any]) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# Whole Arrow tables (ADR 0013): no Python conversion per value
+# Whole Arrow tables (ADR 0017): no Python conversion per value
 # ---------------------------------------------------------------------------------------------
 
 ARROW_CHUNK = 50_000
