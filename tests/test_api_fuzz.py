@@ -101,3 +101,13 @@ def test_the_api_never_fails_or_leaks_for_any_persona(world: World, persona: str
 
         check()
     assert calls >= len(operations) * 10
+
+
+@pytest.mark.django_db
+def test_a_search_with_a_nul_byte_finds_nobody_rather_than_failing(
+    world: World, client_for: Any
+) -> None:
+    """Found by the fuzzing above on PostgreSQL, which refuses NUL in text parameters."""
+    response = client_for("navigator").get("/api/v1/people", {"q": "Marsh\x00"})
+    assert response.status_code == 200
+    assert [p["display_name"] for p in response.json()] == ["Alice Marsh"]

@@ -222,7 +222,9 @@ def people_list(ctx: AccessContext, *, query: str = "", limit: int = 50) -> list
     """My people: everyone this user may open, optionally searched by name or NHS number."""
     _require_context()
     people = _candidates(ctx)
-    query = query.strip()
+    # A NUL can match no name, and PostgreSQL refuses it in a text parameter (found by
+    # schemathesis through the API's ?q=).
+    query = query.replace("\x00", "").strip()
     if query:
         digits = query.replace(" ", "")
         terms = Q()
@@ -494,6 +496,7 @@ def subject_access_search(ctx: AccessContext, *, query: str, limit: int = 20) ->
     _require_context()
     _require_privacy_officer(ctx, 0, "subject_access.search")
     people = Person.objects.filter(merged_into__isnull=True)
+    query = query.replace("\x00", "")
     digits = query.replace(" ", "")
     born = standardise.parse_date(query.strip())
     if digits.isdigit() and len(digits) == 10:
