@@ -5,6 +5,7 @@ service, render."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +20,12 @@ from onestory.access.decorators import public, roles
 from onestory.access.roles import Role
 from onestory.governance import access_review as access_reviews
 from onestory.governance import forms, retention, services
-from onestory.governance.models import DestructionRecord, RequestStatus
+from onestory.governance.models import (
+    DestructionRecord,
+    RectificationRequest,
+    RequestStatus,
+    SubjectAccessRequest,
+)
 
 
 @roles(Role.PRIVACY_OFFICER)
@@ -37,33 +43,34 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _person_picker(request: HttpRequest) -> tuple[forms.FindPersonForm, list[object]]:
-    """The search half of a new-request page: the people matching ``q``."""
+def _new_request(
+    request: HttpRequest,
+    form_class: type[forms.SubjectAccessForm] | type[forms.RectificationForm],
+    record: Callable[..., SubjectAccessRequest | RectificationRequest],
+    detail: str,
+    heading: str,
+) -> HttpResponse:
+    """A new request: find the person (identity only), then record the request about them."""
     access = request_access(request)
-    find = forms.FindPersonForm(request.GET or None)
-    found: list[object] = []
-    if find.is_valid():
-        found = list(scope.subject_access_search(access, query=find.cleaned_data["q"]))
-    return find, found
-
-
-@roles(Role.PRIVACY_OFFICER)
-def sar_new(request: HttpRequest) -> HttpResponse:
-    access = request_access(request)
-    find, found = _person_picker(request)
+    find = forms.FindPersonForm(request.GET if "q" in request.GET else None)
+    found = (
+        scope.subject_access_search(access, query=find.cleaned_data["q"])
+        if (find.is_valid())
+        else []
+    )
     person = None
     person_id = request.GET.get("person", "")
     if person_id.isdigit():
         person = scope.governance_person(access, int(person_id))
-    form = forms.SubjectAccessForm(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and person is not None and form.is_valid():
         try:
-            sar = services.sar_record(actor=access, person=person, **form.cleaned_data)
+            made = record(actor=access, person=person, **form.cleaned_data)
         except services.GovernanceError as exc:
             form.add_error("received_on", str(exc))
         else:
-            messages.success(request, f"Request recorded. It is due by {sar.due_on:%-d %B %Y}.")
-            return redirect("governance:sar_detail", request_id=sar.pk)
+            messages.success(request, f"Request recorded. It is due by {made.due_on:%-d %B %Y}.")
+            return redirect(detail, request_id=made.pk)
     return render(
         request,
         "governance/request_new.html",
@@ -72,9 +79,20 @@ def sar_new(request: HttpRequest) -> HttpResponse:
             "found": found,
             "person": person,
             "form": form,
-            "heading": "Record a subject access request",
+            "heading": heading,
             "submit": "Record the request",
         },
+    )
+
+
+@roles(Role.PRIVACY_OFFICER)
+def sar_new(request: HttpRequest) -> HttpResponse:
+    return _new_request(
+        request,
+        forms.SubjectAccessForm,
+        services.sar_record,
+        "governance:sar_detail",
+        "Record a subject access request",
     )
 
 
@@ -157,32 +175,12 @@ def sar_download(request: HttpRequest, request_id: int, fmt: str) -> HttpRespons
 
 @roles(Role.PRIVACY_OFFICER)
 def rectification_new(request: HttpRequest) -> HttpResponse:
-    access = request_access(request)
-    find, found = _person_picker(request)
-    person = None
-    person_id = request.GET.get("person", "")
-    if person_id.isdigit():
-        person = scope.governance_person(access, int(person_id))
-    form = forms.RectificationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and person is not None and form.is_valid():
-        try:
-            made = services.rectification_record(actor=access, person=person, **form.cleaned_data)
-        except services.GovernanceError as exc:
-            form.add_error("received_on", str(exc))
-        else:
-            messages.success(request, f"Request recorded. It is due by {made.due_on:%-d %B %Y}.")
-            return redirect("governance:rectification_detail", request_id=made.pk)
-    return render(
+    return _new_request(
         request,
-        "governance/request_new.html",
-        {
-            "find": find,
-            "found": found,
-            "person": person,
-            "form": form,
-            "heading": "Record a request to correct information",
-            "submit": "Record the request",
-        },
+        forms.RectificationForm,
+        services.rectification_record,
+        "governance:rectification_detail",
+        "Record a request to correct information",
     )
 
 
