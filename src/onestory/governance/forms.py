@@ -6,6 +6,18 @@ from onestory.core.forms import DateInput, GovukForm
 from onestory.governance.models import RectificationOutcome
 
 
+def _received_on() -> forms.DateField:
+    """Both kinds of request start from the day it was received."""
+    return forms.DateField(
+        label="Date the request was received",
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the date the request was received",
+            "invalid": "Enter a real date",
+        },
+    )
+
+
 class FindPersonForm(GovukForm):
     q = forms.CharField(
         label="Who is the request about?",
@@ -16,14 +28,7 @@ class FindPersonForm(GovukForm):
 
 
 class SubjectAccessForm(GovukForm):
-    received_on = forms.DateField(
-        label="Date the request was received",
-        widget=DateInput,
-        error_messages={
-            "required": "Enter the date the request was received",
-            "invalid": "Enter a real date",
-        },
-    )
+    received_on = _received_on()
     requester = forms.CharField(
         label="Who made the request",
         help_text="The person themselves, or who acts for them and the authority they showed.",
@@ -65,14 +70,7 @@ class CloseForm(GovukForm):
 
 
 class RectificationForm(GovukForm):
-    received_on = forms.DateField(
-        label="Date the request was received",
-        widget=DateInput,
-        error_messages={
-            "required": "Enter the date the request was received",
-            "invalid": "Enter a real date",
-        },
-    )
+    received_on = _received_on()
     what_is_wrong = forms.CharField(
         label="What the person says is wrong, in their words",
         widget=forms.Textarea(attrs={"rows": 4}),
