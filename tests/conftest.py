@@ -7,6 +7,7 @@ relationship, a wrong role in the right organisation, and an administrator.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -174,6 +175,13 @@ def world(db: None) -> World:
     agreement.parties.set([nav, housing, police])
     agreement.lead_navigation_organisations.set([nav])
     return w
+
+
+def visible(page: str | bytes) -> str:
+    """A page's HTML without its random CSRF tokens, so that a check that a name is *not*
+    shown cannot fail because a token happened to spell it."""
+    text = page.decode() if isinstance(page, bytes) else page
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', text)
 
 
 def signed_in_client(user: User, membership: Membership | None = None) -> Client:
