@@ -16,6 +16,7 @@ from typing import Any
 import pyotp
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
+from django.db.backends.signals import connection_created
 from django.test import Client
 from django.utils import timezone
 
@@ -88,6 +89,18 @@ def relate(person: Person, org: Organisation, kind: str = "caseload") -> Relatio
         kind=kind,
         started_on=timezone.localdate() - timedelta(days=30),
     )
+
+
+def _system_by_default(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """Tests build their worlds outside any request, as the system; each request through the
+    app then acts as its signed-in user, so on PostgreSQL (as a role that row-level security
+    binds, like the CI's) every page is served under the policies (ADR 0022)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('onestory.actor', 'system', false)")
+
+
+connection_created.connect(_system_by_default, dispatch_uid="onestory-tests-system-by-default")
 
 
 @pytest.fixture(autouse=True)

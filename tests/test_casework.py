@@ -293,6 +293,47 @@ def test_a_death_is_recorded_for_review(world: World) -> None:
     assert navigator.get(f"/people/{world.alice.pk}/").status_code == 404
 
 
+def test_review_records_and_death_reviews_are_appended_never_overwritten(world: World) -> None:
+    """Rule 8: recording a review again, or updating a death review, adds a version; every
+    earlier one stays, with who recorded it, and shows on the entry's page."""
+    from onestory.casework.models import EntryRevision
+
+    allocate(world, world.alice)
+    review = Review.objects.create(person=world.alice, organisation=world.nav_org, kind="plan",
+                                   due_on=TODAY(), scheduled_by=world.user("navigator"))  # fmt: skip
+    navigator = signed_in_client(world.user("navigator"))
+    for notes in ("First: agreed a GP visit", "Corrected: agreed a dentist visit"):
+        response = navigator.post(
+            f"/people/{world.alice.pk}/reviews/{review.pk}/",
+            {"held_on": TODAY().isoformat(), "organisations": [world.nav_org.pk], "notes": notes},
+        )
+        assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.notes == "Corrected: agreed a dentist visit"
+    versions = EntryRevision.objects.filter(kind="review", entry_id=review.pk)
+    assert [v.number for v in versions] == [2, 1]
+    assert [v.values["What was agreed"] for v in versions] == [
+        "Corrected: agreed a dentist visit",
+        "First: agreed a GP visit",
+    ]
+    page = navigator.get(f"/people/{world.alice.pk}/reviews/{review.pk}/").content.decode()
+    assert "First: agreed a GP visit" in page and "Version 2 (latest)" in page
+
+    manager = signed_in_client(world.user("manager"))
+    manager.post(f"/people/{world.alice.pk}/close/",
+                 {"reason": "died", "closed_on": TODAY().isoformat(),
+                  "died_on": TODAY().isoformat()})  # fmt: skip
+    death = Death.objects.get(person=world.alice)
+    for status, learning in (("under_way", "Talking to the GP"), ("complete", "Earlier follow-up")):
+        response = manager.post(f"/deaths/{death.pk}/", {"status": status, "learning": learning})
+        assert response.status_code == 302
+    kept = EntryRevision.objects.filter(kind="death_review", entry_id=death.pk)
+    assert [v.values["What we learnt"] for v in kept] == ["Earlier follow-up", "Talking to the GP"]
+    assert {v.recorded_by for v in kept} == {world.user("manager")}
+    page = manager.get(f"/deaths/{death.pk}/").content.decode()
+    assert "Talking to the GP" in page and "Review under way" in page
+
+
 def test_only_a_manager_closes_support(world: World) -> None:
     allocate(world, world.alice)
     response = _close(signed_in_client(world.user("navigator")), world.alice, "housed")

@@ -122,6 +122,8 @@ MIDDLEWARE = [
     # (which needs both), then the audit trail around the view.
     "onestory.access.middleware.RequireMFAMiddleware",
     "onestory.access.middleware.ActingMembershipMiddleware",
+    # PostgreSQL's row-level security learns who is acting (the second layer, ADR 0022).
+    "onestory.access.middleware.RowLevelSecurityMiddleware",
     "onestory.access.middleware.DenyByDefaultMiddleware",
     "onestory.audit.middleware.AuditMiddleware",
 ]

@@ -16,6 +16,7 @@ from onestory.access.adapters import SESSION_PROVIDER_MFA
 from onestory.access.context import AccessContext
 from onestory.access.decorators import PUBLIC, SIGNED_IN
 from onestory.access.models import Membership
+from onestory.core import rls
 
 SESSION_MEMBERSHIP = "onestory_membership_id"
 STATIC_PREFIXES = ("/static/", "/assets/", "/favicon.ico")
@@ -132,3 +133,29 @@ class DenyByDefaultMiddleware:
         if access is None or access.role not in rule:
             return render(request, "errors/403.html", status=403)
         return None
+
+
+class RowLevelSecurityMiddleware:
+    """Tells PostgreSQL's row-level security who is acting for this request (ADR 0022): the
+    user, role and organisation, or nobody. Every request sets its own, so nothing carries
+    over from the last request on the same connection; the earlier settings come back after.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not rls.enabled() or request.path.startswith(STATIC_PREFIXES):
+            return self.get_response(request)
+        access: AccessContext | None = getattr(request, "access", None)
+        context = (
+            rls.for_user(
+                user_id=access.user.pk,
+                organisation_id=access.organisation_id,
+                role=access.role.value,
+            )
+            if access is not None
+            else rls.NOBODY
+        )
+        with rls.acting(context):
+            return self.get_response(request)

@@ -25,6 +25,7 @@ from onestory.access.roles import CASEWORK_ROLES, Category, Role
 from onestory.audit.services import current_context
 from onestory.casework.models import Allocation, Contact, Death, SafeguardingConcern
 from onestory.consent.models import DataSharingAgreement, SharingDecision
+from onestory.core import rls
 from onestory.governance import retention
 from onestory.governance import selectors as governance
 from onestory.governance.models import RectificationRequest, SubjectAccessRequest
@@ -279,7 +280,8 @@ def person_for_break_glass(ctx: AccessContext, person_id: int) -> tuple[Person, 
     already open the record without it; 404 when missing. Called only once the user has
     given their reason (the break glass page itself shows nothing of anyone)."""
     _require_context()
-    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    with rls.basis("identity"):  # finding them is all; the record opens through the policy
+        person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
     if person is None or not policy.may_break_glass(role=ctx.role):
         record_denied(person_id, action="break_glass.start")
         raise PersonNotFound
@@ -292,7 +294,8 @@ def person_for_claim(ctx: AccessContext, person_id: int) -> Person:
     """The person a navigator claims a relationship with: one their organisation has no
     relationship with yet; 404 when missing or already related."""
     _require_context()
-    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    with rls.basis("identity"):
+        person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
     related = current_relationships(ctx.organisation_id).filter(person_id=person_id).exists()
     if person is None or not policy.may_claim_relationship(role=ctx.role, has_relationship=related):
         record_denied(person_id, action="relationship.claim")
@@ -312,7 +315,8 @@ def person_for_sharing(ctx: AccessContext, person_id: int) -> Person:
     """A person whose sharing decision this user may record: a relationship is enough
     (without it there is nothing to record a decision for)."""
     _require_context()
-    person = Person.objects.filter(pk=person_id).first()
+    with rls.basis("identity"):  # a relationship without a basis yet: identity only
+        person = Person.objects.filter(pk=person_id).first()
     has_relationship = (
         person is not None
         and current_relationships(ctx.organisation_id).filter(person_id=person_id).exists()
@@ -563,7 +567,8 @@ def subject_access_record(ctx: AccessContext, sar: SubjectAccessRequest) -> dict
     if sar.status == "closed":
         record_denied(sar.person_id, action="subject_access.produce")
         raise PersonNotFound
-    record = governance.person_record(sar.person_id)
+    with rls.basis("subject_access"):
+        record = governance.person_record(sar.person_id)
     _note_returned(
         [sar.person_id, *record["merged_person_ids"]],
         action="subject_access.produce",
@@ -603,7 +608,8 @@ def retention_queue(ctx: AccessContext) -> list[tuple[Any, Person]]:
     _require_context()
     _require_privacy_officer(ctx, 0, "retention.queue")
     items = retention.due(_today())
-    people = Person.objects.in_bulk([d.person_id for d in items])
+    with rls.basis("retention"):
+        people = Person.objects.in_bulk([d.person_id for d in items])
     _note_returned([d.person_id for d in items], action="retention.queue", basis="retention")
     return [(d, people[d.person_id]) for d in items]
 
@@ -613,7 +619,8 @@ def retention_item(ctx: AccessContext, person_id: int) -> tuple[Any, Person]:
     _require_context()
     _require_privacy_officer(ctx, person_id, "retention.review")
     found = retention.due(_today(), [person_id])
-    person = Person.objects.filter(pk=person_id).first()
+    with rls.basis("retention"):
+        person = Person.objects.filter(pk=person_id).first()
     if not found or person is None:
         record_denied(person_id, action="retention.review")
         raise PersonNotFound
@@ -693,11 +700,12 @@ def deaths(ctx: AccessContext) -> list[DeathView]:
     if ctx.role != Role.MANAGER:
         return []
     supported = Allocation.objects.filter(organisation_id=ctx.organisation_id).values("person_id")
-    rows = list(
-        Death.objects.filter(person_id__in=supported)
-        .select_related("person", "organisation", "recorded_by")
-        .order_by("review_status", "-recorded_at")
-    )
+    with rls.basis("identity"):  # no longer a relationship: their name, for the review
+        rows = list(
+            Death.objects.filter(person_id__in=supported)
+            .select_related("person", "organisation", "recorded_by")
+            .order_by("review_status", "-recorded_at")
+        )
     _note_returned(sorted({d.person_id for d in rows}), action="deaths.list")
     return [DeathView(d, None) for d in rows]
 
@@ -705,11 +713,12 @@ def deaths(ctx: AccessContext) -> list[DeathView]:
 def death_get(ctx: AccessContext, death_id: int) -> DeathView:
     _require_context()
     supported = Allocation.objects.filter(organisation_id=ctx.organisation_id).values("person_id")
-    death = (
-        Death.objects.filter(pk=death_id, person_id__in=supported)
-        .select_related("person", "organisation", "recorded_by")
-        .first()
-    )
+    with rls.basis("identity"):
+        death = (
+            Death.objects.filter(pk=death_id, person_id__in=supported)
+            .select_related("person", "organisation", "recorded_by")
+            .first()
+        )
     if death is None or ctx.role != Role.MANAGER:
         record_denied(death_id, action="death.view")
         raise PersonNotFound
@@ -726,11 +735,13 @@ def _referrals(ctx: AccessContext, rows: QuerySet[Referral], action: str) -> lis
     _require_context()
     if ctx.role not in CASEWORK_ROLES:
         return []
-    referrals = list(
-        rows.select_related(
-            "person", "from_organisation", "to_organisation", "service", "sent_by"
-        ).order_by("-created_at")[:300]
-    )
+    # A referral shows the receiving organisation who it is about before it is accepted.
+    with rls.basis("identity"):
+        referrals = list(
+            rows.select_related(
+                "person", "from_organisation", "to_organisation", "service", "sent_by"
+            ).order_by("-created_at")[:300]
+        )
     _note_returned(sorted({r.person_id for r in referrals}), action=action)
     return referrals
 
@@ -750,14 +761,16 @@ def referrals_sent(ctx: AccessContext) -> list[Referral]:
 def referral_get(ctx: AccessContext, referral_id: int) -> Referral:
     """A referral sent by or to this user's organisation, or 404 (audited)."""
     _require_context()
-    referral = (
-        Referral.objects.filter(pk=referral_id)
-        .filter(
-            Q(to_organisation_id=ctx.organisation_id) | Q(from_organisation_id=ctx.organisation_id)
+    with rls.basis("identity"):
+        referral = (
+            Referral.objects.filter(pk=referral_id)
+            .filter(
+                Q(to_organisation_id=ctx.organisation_id)
+                | Q(from_organisation_id=ctx.organisation_id)
+            )
+            .select_related("person", "from_organisation", "to_organisation", "service", "sent_by")
+            .first()
         )
-        .select_related("person", "from_organisation", "to_organisation", "service", "sent_by")
-        .first()
-    )
     if referral is None or ctx.role not in CASEWORK_ROLES:
         record_denied(referral_id, action="referral.view")
         raise PersonNotFound
@@ -828,9 +841,15 @@ def meeting_get(ctx: AccessContext, meeting_id: int) -> MeetingView:
     if meeting is None or ctx.role not in CASEWORK_ROLES:
         record_denied(meeting_id, action="meeting.view")
         raise PersonNotFound
-    items = list(meeting.items.select_related("person").order_by("pk"))
-    views = {v.id: v for v in _views(ctx, [i.person for i in items])}
-    shown = [(i, views[i.person_id]) for i in items if i.person_id in views]
+    items = list(meeting.items.order_by("pk"))
+    # Only the people this organisation may see come back (row-level security too).
+    people = Person.objects.filter(pk__in={i.person_id for i in items})
+    views = {v.id: v for v in _views(ctx, list(people))}
+    shown = []
+    for item in items:
+        if item.person_id in views:
+            item.person = views[item.person_id].person
+            shown.append((item, views[item.person_id]))
     _note_returned(sorted({i.person_id for i, _ in shown}), action="meeting.view")
     return MeetingView(meeting, shown, len(items) - len(shown))
 
@@ -942,7 +961,8 @@ def by_name_list(ctx: AccessContext, rows: list[dict[str, object]]) -> list[ByNa
     if not may_identify(ctx):
         return []
     ids = [int(str(r["person_id"])) for r in rows if r["smd"] == 1]
-    people = Person.objects.in_bulk(ids)
+    with rls.basis("identity"):  # identification before consent (rule 4): minimal fields
+        people = Person.objects.in_bulk(ids)
     leads = {
         a.person_id: a
         for a in Allocation.objects.filter(
@@ -981,7 +1001,8 @@ def by_name_list(ctx: AccessContext, rows: list[dict[str, object]]) -> list[ByNa
 def person_for_allocation(ctx: AccessContext, person_id: int, cohort_ids: set[int]) -> Person:
     """A person on the by-name list whom this user may allocate (identification basis)."""
     _require_context()
-    person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
+    with rls.basis("identity"):
+        person = Person.objects.filter(pk=person_id, merged_into__isnull=True).first()
     if person is None or person_id not in cohort_ids or not may_identify(ctx):
         record_denied(person_id, action="by_name_list.allocate")
         raise PersonNotFound

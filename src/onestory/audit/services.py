@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from onestory.audit.chain import GENESIS, event_hash
 from onestory.audit.models import AuditChainHead, AuditEvent, AuditPersonAccess
+from onestory.core import rls
 from onestory.core.bulk import insert_rows
 
 
@@ -116,8 +117,9 @@ def audit_context(actor: Actor) -> Iterator[AuditContext]:
 
 @contextmanager
 def audited_command(command: str, *, action: str | None = None) -> Iterator[AuditContext]:
-    """Run a CLI command as the named system actor; writes its one event at the end."""
-    with audit_context(Actor.for_command(command)) as ctx:
+    """Run a CLI command as the named system actor; writes its one event at the end. Row-level
+    security sees the system acting (ADR 0022)."""
+    with audit_context(Actor.for_command(command)) as ctx, rls.system():
         ctx.add(action=action or f"cli.{command}")
         try:
             yield ctx

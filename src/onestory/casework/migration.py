@@ -39,6 +39,7 @@ from onestory.casework.models import (
 )
 from onestory.casework.services import CaseworkError, allocation_create
 from onestory.consent.models import SharingBasis, SharingDecision
+from onestory.core import rls
 from onestory.people.models import AboutMe, Person
 from onestory_engine import standardise
 from onestory_engine.intake import FeedRefused, read_table
@@ -155,6 +156,7 @@ def _person(rows: list[_Row]) -> tuple[Person, bool]:
     return person, True
 
 
+@rls.system()  # a whole caseload arrives at once, on the manager's behalf
 def caseload_migrate(*, actor: AccessContext, upload: UploadedFile[bytes]) -> MigrationRun:
     """Import one caseload file for the actor's organisation (a manager)."""
     if actor.role != Role.MANAGER:

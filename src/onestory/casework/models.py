@@ -357,6 +357,37 @@ class Death(models.Model):
         return f"Death of person {self.person_id}"
 
 
+class EntryRevision(models.Model):
+    """Each version of an entry recorded in place (what a review agreed; where a death review
+    stands and its learning), appended, never overwritten (rule 8): the entry shows the
+    latest, and every earlier version stays, with who recorded it and when."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", "Review"
+        DEATH_REVIEW = "death_review", "Death review"
+
+    category = Category.CASE_NOTES
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    entry_id = models.PositiveBigIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    values = models.JSONField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "entry_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "entry_id", "number"], name="one_number_per_entry_revision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.entry_id} version {self.number}"
+
+
 class Budget(models.Model):
     """A navigator's flexible personal budget for a period."""
 

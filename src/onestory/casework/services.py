@@ -25,6 +25,7 @@ from onestory.casework.models import (
     Closure,
     Contact,
     Death,
+    EntryRevision,
     Goal,
     PersonVisit,
     ProgressNote,
@@ -38,6 +39,7 @@ from onestory.casework.models import (
     SupportPlanVersion,
 )
 from onestory.consent.models import SharingBasis, SharingDecision
+from onestory.core import rls
 from onestory.people.models import Person, Relationship
 
 
@@ -191,7 +193,8 @@ def person_add(
         policy.may_allocate(role=actor.role, to_self=True),
         "Only navigators and managers add people.",
     )
-    with transaction.atomic():
+    # The new person is no one's yet, so the system adds them on the actor's behalf.
+    with transaction.atomic(), rls.system():
         person = Person.objects.create(
             given_name=given_name,
             family_name=family_name,
@@ -216,7 +219,9 @@ def contact_record(
 ) -> Contact:
     _require(policy.may_record_contact(role=actor.role), "Your role cannot record contacts.")
     _require(occurred_on <= timezone.localdate(), "The date of a contact cannot be in the future.")
-    with transaction.atomic():
+    # A peer mentor records contacts without reading case notes back (rule 5), so the row
+    # is written on their behalf (ADR 0022).
+    with transaction.atomic(), rls.system():
         contact = Contact.objects.create(
             person=view.person,
             organisation=actor.organisation,
@@ -262,6 +267,38 @@ def review_schedule(
     return review
 
 
+def _revise(
+    actor: AccessContext, kind: str, entry_id: int, person_id: int, values: dict[str, Any]
+) -> EntryRevision:
+    """Append the entry's new version (rule 8), as the labels and words a reader sees. The
+    lock on the entry's latest revision numbers concurrent saves one after the other."""
+    latest = (
+        EntryRevision.objects.select_for_update()
+        .filter(kind=kind, entry_id=entry_id)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return EntryRevision.objects.create(
+        kind=kind,
+        entry_id=entry_id,
+        person_id=person_id,
+        number=(latest or 0) + 1,
+        values=values,
+        recorded_by=actor.user,
+        organisation=actor.organisation,
+    )
+
+
+def entry_revisions(kind: str, entry_id: int) -> list[EntryRevision]:
+    """Every version of an entry, newest first (for the entry's own page)."""
+    return list(
+        EntryRevision.objects.filter(kind=kind, entry_id=entry_id).select_related(
+            "recorded_by", "organisation"
+        )
+    )
+
+
 def review_hold(
     *,
     actor: AccessContext,
@@ -286,6 +323,17 @@ def review_hold(
         review.notes = notes
         review.save(update_fields=["held_on", "notes"])
         review.organisations.set(organisations)
+        _revise(
+            actor,
+            EntryRevision.Kind.REVIEW,
+            review.pk,
+            view.id,
+            {
+                "Held on": held_on.strftime("%-d %B %Y"),
+                "Organisations that took part": ", ".join(sorted(o.name for o in organisations)),
+                "What was agreed": notes,
+            },
+        )
         audit.record(
             actor=actor.actor,
             action="review.hold",
@@ -732,6 +780,16 @@ def death_review_update(*, actor: AccessContext, death: Death, status: str, lear
         death.review_status = status
         death.review_learning = learning
         death.save(update_fields=["review_status", "review_learning"])
+        _revise(
+            actor,
+            EntryRevision.Kind.DEATH_REVIEW,
+            death.pk,
+            death.person_id,
+            {
+                "Where the review stands": Death.ReviewStatus(status).label,
+                "What we learnt": learning,
+            },
+        )
         audit.record(
             actor=actor.actor,
             action="death.review",

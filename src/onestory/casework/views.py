@@ -20,6 +20,7 @@ from onestory.access.roles import CASEWORK_ROLES, Role
 from onestory.access.scope import PersonView
 from onestory.casework import forms, selectors, services
 from onestory.casework.migration import MigrationRefused, caseload_migrate
+from onestory.casework.models import EntryRevision
 from onestory.casework.services import CaseworkError
 
 CASEWORK = tuple(CASEWORK_ROLES)
@@ -434,7 +435,13 @@ def review(
     return render(
         request,
         "casework/review.html",
-        {"form": form, "view": view, "person": view.person, "review": item},
+        {
+            "form": form,
+            "view": view,
+            "person": view.person,
+            "review": item,
+            "revisions": services.entry_revisions(EntryRevision.Kind.REVIEW, item.pk),
+        },
     )
 
 
@@ -626,7 +633,10 @@ def death(request: HttpRequest, death_id: int) -> HttpResponse:
         )
         messages.success(request, "Death review updated.")
         return redirect("casework:deaths")
-    return render(request, "casework/death.html", {"death": item, "form": form})
+    revisions = services.entry_revisions(EntryRevision.Kind.DEATH_REVIEW, item.pk)
+    return render(
+        request, "casework/death.html", {"death": item, "form": form, "revisions": revisions}
+    )
 
 
 # --- Flexible personal budget

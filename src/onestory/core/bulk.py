@@ -199,9 +199,48 @@ def insert_table(
     if table.num_rows == 0:
         return 0
     fields, ready = _arrow_columns(model, table, constants or {})
+    columns = [_column(f) for f in fields]
     with connection.cursor() as cursor:
-        _write_table(cursor, model._meta.db_table, [_column(f) for f in fields], ready)
+        if not _has_row_security(cursor, model._meta.db_table):
+            _write_table(cursor, model._meta.db_table, columns, ready)
+            return int(table.num_rows)
+        # PostgreSQL refuses COPY into a table with row-level security (ADR 0022): COPY into
+        # a temporary table, then one INSERT … SELECT, which the policies check.
+        qn = connection.ops.quote_name
+        temp = qn(f"bulk_new_{model._meta.db_table}")
+        types = [f.rel_db_type(connection) if f.is_relation else f.db_type(connection)
+                 for f in fields]  # fmt: skip
+        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {temp} ("
+            + ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+            + ")"
+        )
+        _write_table(cursor, f"bulk_new_{model._meta.db_table}", columns, ready)
+        names = ", ".join(columns)
+        cursor.execute(
+            f"INSERT INTO {qn(model._meta.db_table)} ({names}) "  # noqa: S608
+            f"SELECT {names} FROM {temp}"
+        )
+        cursor.execute(f"DROP TABLE {temp}")
     return int(table.num_rows)
+
+
+_row_security: dict[tuple[str, str], bool] = {}
+
+
+def _has_row_security(cursor: Any, db_table: str) -> bool:
+    """Whether PostgreSQL applies row-level security to ``db_table`` (cached per database)."""
+    if connection.vendor != "postgresql":
+        return False
+    key = (str(connection.settings_dict.get("NAME")), db_table)
+    if key not in _row_security:
+        cursor.execute(
+            "SELECT relrowsecurity FROM pg_class WHERE oid = to_regclass(%s)", [db_table]
+        )
+        row = cursor.fetchone()
+        _row_security[key] = bool(row and row[0])
+    return _row_security[key]
 
 
 def update_table(

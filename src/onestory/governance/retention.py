@@ -19,6 +19,7 @@ from django.db.models import Max
 from onestory.access.context import AccessContext
 from onestory.audit import services as audit
 from onestory.casework.models import Contact
+from onestory.core import rls
 from onestory.governance.models import (
     DestructionRecord,
     DestructionScope,
@@ -53,6 +54,7 @@ class Due:
         return DestructionScope(self.scope).label
 
 
+@rls.basis("retention")
 def _last_contacts(person_ids: list[int] | None = None) -> dict[int, date]:
     """Each person's last contact: the latest timeline entry or recorded contact of theirs
     or of any record merged into them."""
@@ -76,6 +78,7 @@ def _last_contacts(person_ids: list[int] | None = None) -> dict[int, date]:
     return latest
 
 
+@rls.basis("retention")
 def _blocked(today: date) -> set[int]:
     """People whose record must not be destroyed now."""
     held = set(
@@ -93,6 +96,7 @@ def _blocked(today: date) -> set[int]:
     return held | open_requests
 
 
+@rls.basis("retention")
 def due(today: date, person_ids: list[int] | None = None) -> list[Due]:
     """The records due for a retention review today, oldest last contact first."""
     years = settings.ONESTORY["RETENTION_YEARS"]
@@ -124,6 +128,7 @@ class RetentionError(Exception):
     pass
 
 
+@rls.basis("retention")
 def destroy(*, actor: AccessContext, person_id: int, reason: str, today: date) -> DestructionRecord:
     """Destroy what is due of a person's record, after review, and record that it was."""
     with transaction.atomic():
@@ -196,6 +201,7 @@ def hold(
     return made
 
 
+@rls.basis("retention")
 def held_rows(person_id: int) -> list[tuple[str, int]]:
     """How many rows of each kind the person's record holds (for the review page)."""
     ids = merged_ids(person_id)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from onestory.core import rls
 from onestory.intake.exports import cohort_table
 from onestory_engine.cohort import CohortRule
 
@@ -21,6 +22,7 @@ def current_rule() -> CohortRule:
     )
 
 
+@rls.basis("aggregate")  # the cohort is computed over everyone (ADR 0022)
 def cohort_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = cohort_table(rule=current_rule()).to_pylist()
     return rows

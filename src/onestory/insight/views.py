@@ -16,6 +16,7 @@ from onestory.access.roles import Role
 from onestory.audit import services as audit
 from onestory.casework import selectors as casework
 from onestory.casework.services import CaseworkError, allocation_create
+from onestory.core import rls
 from onestory.core.disclosure import Rule
 from onestory.core.forms import GovukForm
 from onestory.insight import dashboard as insight
@@ -93,6 +94,7 @@ def by_name_list(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The cohort, the by-name list's flows month by month, and how domains overlap.
     Aggregates only; small numbers suppressed for analysts and board members."""
@@ -125,6 +127,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def figures_csv(request: HttpRequest) -> HttpResponse:
     """Every figure of the dashboard as CSV. An export leaves the app, so it is always
     through the small-number rule, whoever asks."""
@@ -137,6 +140,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def board_report(request: HttpRequest, fmt: str) -> HttpResponse:
     """The quarterly board report as PDF or xlsx (always with small numbers suppressed)."""
     access = request_access(request)

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
+from onestory.core import rls
 from onestory.core.bulk import delete_where, insert_table, new_rows, select_table, update_table
 from onestory.intake.index import in_chunks, index_refresh
 from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
@@ -101,6 +102,7 @@ def _decisions() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return must, cannot
 
 
+@rls.system()
 def link_everything(
     *, actor: Actor, engine: str = "duckdb", progress: Progress | None = None
 ) -> LinkSummary:
@@ -162,6 +164,7 @@ def current_model() -> linkage.LinkModel | None:
     return None if row is None else linkage.LinkModel.from_json(row.model_json["json"])
 
 
+@rls.system()
 def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
     """Link new or changed records against the index with the trained model (``import``).
 

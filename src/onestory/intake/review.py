@@ -9,6 +9,7 @@ from django.utils import timezone
 from onestory.access.context import AccessContext
 from onestory.audit import services as audit
 from onestory.consent.models import SharingDecision
+from onestory.core import rls
 from onestory.intake.index import index_refresh
 from onestory.intake.models import IdentityChange, MatchPair, SourceRecord
 from onestory.people.models import AboutMe, OtherName, Person, Relationship, TimelineEvent
@@ -30,6 +31,7 @@ def _resolve(person_id: int) -> int:
     return person_id
 
 
+@rls.system()
 def merge_persons(
     *,
     actor: AccessContext | None,
@@ -90,6 +92,7 @@ def _decide(actor: AccessContext, pair: MatchPair, status: str) -> MatchPair:
     return locked
 
 
+@rls.system()
 def pair_confirm(*, actor: AccessContext, pair: MatchPair) -> int:
     """Confirm a pending pair: the two persons become one (the older id). Returns its id."""
     with transaction.atomic():
@@ -112,6 +115,7 @@ def pair_confirm(*, actor: AccessContext, pair: MatchPair) -> int:
     return keep
 
 
+@rls.system()
 def pair_reject(*, actor: AccessContext, pair: MatchPair) -> None:
     with transaction.atomic():
         locked = _decide(actor, pair, MatchPair.Status.REJECTED)
@@ -128,6 +132,7 @@ def pair_reject(*, actor: AccessContext, pair: MatchPair) -> None:
         )
 
 
+@rls.system()
 def merge_undo(*, actor: AccessContext, change: IdentityChange) -> None:
     """Put back everything a merge moved; the pair, if any, goes back to the queue."""
     with transaction.atomic():
@@ -158,6 +163,7 @@ def merge_undo(*, actor: AccessContext, change: IdentityChange) -> None:
         )
 
 
+@rls.system()
 def record_split(*, actor: AccessContext, record: SourceRecord) -> int:
     """Split one record out of its person into a new person; returns the new person's id.
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from onestory.access.models import Organisation, OrganisationType, User
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
+from onestory.core import rls
 from onestory.core.bulk import insert_rows, insert_table, select_table, update_table
 from onestory.intake.models import ImportRun, LinkageModel, QuarantinedRow, Source, SourceRecord
 from onestory_engine.intake import FeedRefused, ParsedFeed, limit_chars, read_feed
@@ -123,7 +124,8 @@ def feed_import(
     """
     parsed = read_feed(path, kind)
     name = source_name or kind
-    with transaction.atomic():
+    # Storing and linking a feed is the system's work, whoever asked (ADR 0022).
+    with transaction.atomic(), rls.system():
         source = source_for(kind=kind, source_name=name, organisation_name=organisation_name)
         if allowed_organisation is not None and source.organisation_id != allowed_organisation.pk:
             raise FeedRefused(

@@ -17,6 +17,7 @@ from onestory.access.roles import Role
 from onestory.access.scope import PersonView
 from onestory.audit.decorators import unattributed
 from onestory.casework.views import person_page
+from onestory.core import rls
 from onestory.core.disclosure import Rule, shown
 from onestory.insight import dashboard as insight
 from onestory.insight.selectors import cohort_rows
@@ -238,6 +239,7 @@ def _indicator_chart(
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def public_health(request: HttpRequest) -> HttpResponse:
     """Public Health Outcomes Framework indicators: the area against England over time."""
     access = request_access(request)
@@ -329,6 +331,7 @@ def instruments(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.ANALYST, Role.MANAGER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def evaluation_export(request: HttpRequest) -> HttpResponse:
     """Per-person outcome records, pseudonymised, with the fields the analyst chooses."""
     access = request_access(request)
@@ -344,6 +347,7 @@ def evaluation_export(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def service_costs(request: HttpRequest) -> HttpResponse:
     """The cost of the public services people used, before and after support began."""
     access = request_access(request)
@@ -373,6 +377,7 @@ def service_costs(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
     """The eight outcome statements with the measures the work collects."""
     access = request_access(request)
@@ -477,6 +482,7 @@ def outcomes_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def outcomes_equality(request: HttpRequest) -> HttpResponse:
     """Every outcome by one protected characteristic at a time, as people chose to answer."""
     access = request_access(request)

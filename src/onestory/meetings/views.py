@@ -14,6 +14,7 @@ from onestory.access.context import request_access
 from onestory.access.decorators import roles
 from onestory.access.models import Membership, User
 from onestory.access.roles import CASEWORK_ROLES, Role
+from onestory.core import rls
 from onestory.core.disclosure import Rule
 from onestory.meetings import forms, measures, services
 from onestory.meetings.services import MeetingError
@@ -197,6 +198,7 @@ def action_detail(request: HttpRequest, action_id: int) -> HttpResponse:
 
 
 @roles(Role.MANAGER, Role.ANALYST, Role.BOARD_MEMBER)
+@rls.basis("aggregate")  # figures over everyone (ADR 0022)
 def working_together(request: HttpRequest) -> HttpResponse:
     """Cross-organisational working, per organisation and month (aggregates only)."""
     access = request_access(request)
