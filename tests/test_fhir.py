@@ -364,3 +364,40 @@ def test_the_api_imports_a_bundle_for_data_managers_only(record: World) -> None:
     )
     assert bad.status_code == 400
     assert "must be a FHIR Bundle" in json.loads(bad.content)["issue"][0]["diagnostics"]
+
+
+def test_the_person_page_offers_the_download(record: World) -> None:
+    client = signed_in_client(record.user("navigator"))
+    page = client.get(f"/people/{record.alice.pk}/").content.decode()
+    href = f"/api/v1/fhir/Patient/{record.alice.pk}/$everything?download=1"
+    assert f'href="{href}"' in page and "Download as FHIR" in page
+    response = client.get(href)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="person-{record.alice.pk}-fhir.json"'
+    )
+
+
+def test_the_cli_imports_a_bundle_and_names_bad_entries(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:0b6f3a3e-8d0e-4c43-9d55-1b1f3c1e2a11",
+         "resource": {"resourceType": "Patient", "id": "p1", "gender": "male",
+                      "name": [{"family": "Hart", "given": ["Bob"]}], "birthDate": "1979-01-01"}},
+        {"resource": {"resourceType": "Encounter", "id": "e1", "status": "finished",
+                      "class": {"code": "EMER"},
+                      "subject": {"reference": "urn:uuid:0b6f3a3e-8d0e-4c43-9d55-1b1f3c1e2a11"},
+                      "period": {"start": "2026-02-03T10:15:00Z"}}},
+        {"resource": {"resourceType": "Encounter", "id": "e2", "status": "finished",
+                      "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-02-04"}}},
+    ]}  # fmt: skip
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    result = run(["import", "ed", str(path), "--source", "fhir_ed"], tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "accepted=1 updated=0 unchanged=0 quarantined=1"
+    )
+    assert "entry 2: Bundle.entry[2] (Encounter/e2) class: Field required" in result.stderr
+    refused = run(["import", "ed", str(tmp_path / "nope.json")], tmp_path / "data")
+    assert refused.returncode == 2
