@@ -212,9 +212,10 @@ def test_a_missing_person_is_the_same_404(record: World) -> None:
     client = signed_in_client(record.user("navigator"))
     missing = client.get(_url(Person.objects.order_by("-pk").first().pk + 100))  # type: ignore[union-attr]
     assert missing.status_code == 404
-    assert missing.content == signed_in_client(record.user("outsider")).get(
-        _url(record.alice.pk)
-    ).content
+    assert (
+        missing.content
+        == signed_in_client(record.user("outsider")).get(_url(record.alice.pk)).content
+    )
 
 
 def test_categories_the_user_may_not_see_are_absent(record: World) -> None:
@@ -246,7 +247,9 @@ def test_the_hospital_sees_its_own_sealed_attendance(record: World) -> None:
     from tests.conftest import relate
 
     relate(record.alice, hospital, kind="service_episode")
-    ids = sorted(e["identifier"][0]["value"] for e in _of(_bundle(worker, record.alice.pk), "Encounter"))
+    ids = sorted(
+        e["identifier"][0]["value"] for e in _of(_bundle(worker, record.alice.pk), "Encounter")
+    )
     assert ids == ["ED-1", "ED-2", "ED-3"]
 
 

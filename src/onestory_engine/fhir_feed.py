@@ -111,7 +111,7 @@ def _validation_error(exc: Exception) -> str:
 
 def _check(resource: dict[str, Any]) -> str | None:
     """Validate one resource with its R4B model; the problem, or ``None`` when valid."""
-    from fhir.resources.R4B import get_fhir_model_class  # noqa: PLC0415 - loads ~1 s
+    from fhir.resources.R4B import get_fhir_model_class
 
     try:
         model = get_fhir_model_class(str(resource.get("resourceType")))
@@ -124,6 +124,10 @@ def _check(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _codings(concepts: Any) -> Iterator[dict[str, Any]]:
     for concept in concepts if isinstance(concepts, list) else [concepts]:
         if isinstance(concept, dict):
@@ -133,7 +137,9 @@ def _codings(concepts: Any) -> Iterator[dict[str, Any]]:
 
 
 def _code(concepts: Any, system: str) -> str:
-    return next((str(c.get("code", "")) for c in _codings(concepts) if c.get("system") == system), "")
+    return next(
+        (str(c.get("code", "")) for c in _codings(concepts) if c.get("system") == system), ""
+    )
 
 
 def _identifier(resource: dict[str, Any], system: str) -> str:
@@ -165,7 +171,9 @@ def patient_values(patient: dict[str, Any]) -> dict[str, str]:
     )
     given = [str(g) for g in name.get("given") or []]
     addresses = [a for a in patient.get("address") or [] if isinstance(a, dict)]
-    address = next((a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else {})
+    address = next(
+        (a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else {}
+    )
     lines = [str(x) for x in address.get("line") or []]
     telecom = [t for t in patient.get("telecom") or [] if isinstance(t, dict)]
 
@@ -177,7 +185,9 @@ def patient_values(patient: dict[str, Any]) -> dict[str, str]:
         "middle_names": " ".join(given[1:]),
         "family_name": str(name.get("family") or ""),
         "date_of_birth": str(patient.get("birthDate") or ""),
-        "sex": GENDER_TO_SEX.get(str(patient.get("gender") or ""), str(patient.get("gender") or "")),
+        "sex": GENDER_TO_SEX.get(
+            str(patient.get("gender") or ""), str(patient.get("gender") or "")
+        ),
         "nhs_number": _identifier(patient, NHS_NUMBER_SYSTEM),
         "pnc_id": _identifier(patient, PNC_ID_SYSTEM),
         "address_line": ", ".join(lines) or str(address.get("text") or ""),
@@ -191,10 +201,10 @@ def encounter_values(encounter: dict[str, Any], kind: str) -> dict[str, str]:
     """An Encounter's event columns (and the ED extras) for a feed of ``kind``."""
     coded = _code(encounter.get("type"), EVENT_TYPE_SYSTEM)
     event_type = coded.split(".", 1)[1] if "." in coded else coded
-    klass = encounter.get("class") if isinstance(encounter.get("class"), dict) else {}
+    klass = _dict(encounter.get("class"))
     if not event_type and kind == "ed" and klass.get("code") == "EMER":
         event_type = "attendance"
-    period = encounter.get("period") if isinstance(encounter.get("period"), dict) else {}
+    period = _dict(encounter.get("period"))
     values = {
         "event_type": event_type,
         "event_date": str(period.get("start") or ""),
@@ -266,7 +276,12 @@ def read_bundle(data: bytes, kind: str) -> BundleFeed:
             problem = problems[index]
             if problem:
                 feed.bad.append(
-                    BadEntry(index, values["source_record_id"], f"{_where(index, resource)} {problem}", {})
+                    BadEntry(
+                        index,
+                        values["source_record_id"],
+                        f"{_where(index, resource)} {problem}",
+                        {},
+                    )
                 )
                 continue
             feed.rows.append(BundleRow(values, index, _label(resource), index, _label(resource)))
@@ -276,7 +291,7 @@ def read_bundle(data: bytes, kind: str) -> BundleFeed:
         sid = record_id(resource)
         where = _where(index, resource)
         problem = problems[index]
-        subject = resource.get("subject") if isinstance(resource.get("subject"), dict) else {}
+        subject = _dict(resource.get("subject"))
         reference = str(subject.get("reference") or "")
         patient_index = refs.get(reference)
         if problem:

@@ -132,7 +132,7 @@ def organization(org: Organisation) -> dict[str, Any]:
 def encounter(event: TimelineEvent, person_id: int) -> dict[str, Any]:
     """A partner feed's event (an ED attendance, an arrest, a housing approach...)."""
     record = event.source_record
-    assert record is not None  # noqa: S101 - the caller passes feed events only
+    assert record is not None
     kind = record.source.kind
     raw: dict[str, Any] = record.raw or {}
     klass = "EMER" if kind == "ed" else "AMB"
@@ -177,9 +177,7 @@ def episode_of_care(allocation: Allocation) -> dict[str, Any]:
         allocation.pk,
         {
             "status": "finished" if allocation.ended_on else "active",
-            "type": [
-                _concept(ALLOCATION_SYSTEM, allocation.kind, allocation.get_kind_display())
-            ],
+            "type": [_concept(ALLOCATION_SYSTEM, allocation.kind, allocation.get_kind_display())],
             "patient": ref("Patient", allocation.person_id),
             "managingOrganization": ref("Organization", allocation.organisation_id),
             "period": {"start": _day(allocation.started_on), "end": _day(allocation.ended_on)},
@@ -198,9 +196,7 @@ GOAL_STATUS: Final = {
 
 def goal(item: Goal) -> dict[str, Any]:
     """One of the person's own goals, in their words (expressed by the person)."""
-    notes = [
-        {"text": n.text, "time": _instant(n.recorded_at)} for n in item.progress_notes.all()
-    ]
+    notes = [{"text": n.text, "time": _instant(n.recorded_at)} for n in item.progress_notes.all()]
     return _resource(
         "Goal",
         item.pk,
@@ -254,7 +250,9 @@ def care_plan(person_id: int, plan: SupportPlan | None, goals: Iterable[Goal]) -
             "created": _instant(plan.updated_at) if plan else None,
             "goal": [ref("Goal", g.pk) for g in goals],
             "activity": activities,
-            "note": [{"text": f"My strengths: {plan.strengths}"}] if plan and plan.strengths else None,
+            "note": [{"text": f"My strengths: {plan.strengths}"}]
+            if plan and plan.strengths
+            else None,
         },
     )
 

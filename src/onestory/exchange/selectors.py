@@ -58,7 +58,7 @@ def person_bundle(ctx: AccessContext, person_id: int) -> dict[str, Any]:
         org(referral.to_organisation)
         entries.append(("ServiceRequest", referral.pk, fhir.service_request(referral)))
     for event in scope.person_feed_events(ctx, view):
-        assert event.source_record is not None  # noqa: S101 - feed events have one
+        assert event.source_record is not None
         org(event.source_record.source.organisation)
         entries.append(("Encounter", event.pk, fhir.encounter(event, person.pk)))
     entries += [
