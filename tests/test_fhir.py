@@ -404,3 +404,15 @@ def test_the_cli_imports_a_bundle_and_names_bad_entries(tmp_path: Path) -> None:
     assert "entry 2: Bundle.entry[2] (Encounter/e2) class: Field required" in result.stderr
     refused = run(["import", "ed", str(tmp_path / "nope.json")], tmp_path / "data")
     assert refused.returncode == 2
+
+
+def test_the_upload_page_takes_a_bundle(record: World) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = json.dumps(_bundle(record.user("navigator"), record.alice.pk)).encode()
+    upload = SimpleUploadedFile("alice.json", data, content_type="application/fhir+json")
+    response = signed_in_client(record.user("data_manager")).post(
+        "/imports/", {"kind": "ed", "source": "nav_upload", "file": upload}
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert SourceRecord.objects.filter(source__name="nav_upload").count() == 2
