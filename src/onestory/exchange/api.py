@@ -4,8 +4,10 @@ as a partner feed (ADR 0020). Thin: parse, scope or service, answer."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -21,11 +23,37 @@ from onestory_engine.intake import FeedRefused
 
 router = Router(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
+SOURCE_NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # as the upload page's source name
 
 
 def _access(request: HttpRequest) -> AccessContext:
     access: AccessContext = request.auth  # type: ignore[attr-defined]
     return access
+
+
+def _responses(
+    described: dict[int, str], content_type: str, json_bodies: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """OpenAPI responses for an operation that answers FHIR JSON (not ninja's schemas)."""
+    # Errors may also come from ninja itself (a refused CSRF token) as plain JSON.
+    responses: dict[int, Any] = {
+        status: {
+            "description": text,
+            "content": {
+                kind: {"schema": {"type": "object"}}
+                for kind in (
+                    (content_type,) if status < 400 else (content_type, "application/json")
+                )
+            },
+        }
+        for status, text in described.items()
+    }
+    for status, text in (json_bodies or {}).items():
+        responses[status] = {
+            "description": text,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    return {"responses": responses}
 
 
 def _outcome(status: int, text: str, code: str = "invalid") -> HttpResponse:
@@ -40,7 +68,9 @@ def _outcome(status: int, text: str, code: str = "invalid") -> HttpResponse:
 @router.get(
     "/Patient/{person_id}/$everything",
     summary="A person's shared record as a FHIR R4 Bundle, as far as you may see it",
-    response={200: dict[str, object], 404: dict[str, object]},
+    openapi_extra=_responses(
+        {200: "A collection Bundle", 404: "No person found (an OperationOutcome)"}, FHIR_JSON
+    ),
 )
 def fhir_patient_everything(request: HttpRequest, person_id: int) -> HttpResponse:
     access = _access(request)
@@ -62,7 +92,14 @@ def fhir_patient_everything(request: HttpRequest, person_id: int) -> HttpRespons
 @router.post(
     "/Bundle",
     summary="Import a FHIR Bundle of Patient and Encounter resources as a partner feed",
-    response={200: dict[str, object], 400: dict[str, object], 403: dict[str, object]},
+    openapi_extra=_responses(
+        {
+            400: "The Bundle cannot be used (an OperationOutcome)",
+            403: "Only data managers import feeds (an OperationOutcome)",
+        },
+        FHIR_JSON,
+        {200: "The import's summary and quarantined entries"},
+    ),
 )
 def fhir_import_bundle(request: HttpRequest, kind: str, source: str) -> HttpResponse:
     """The same import as an uploaded feed file (data managers, their own organisation's
@@ -70,6 +107,8 @@ def fhir_import_bundle(request: HttpRequest, kind: str, source: str) -> HttpResp
     access = _access(request)
     if access.role != Role.DATA_MANAGER:
         return _outcome(403, "Only data managers import feeds", "forbidden")
+    if not SOURCE_NAME.fullmatch(source):
+        return _outcome(400, "source must be letters, numbers, hyphens or underscores")
     if kind not in FEED_KINDS:
         return _outcome(400, f"unknown feed kind '{kind}': expected one of {', '.join(FEED_KINDS)}")
     if len(request.body) > settings.ONESTORY_MAX_UPLOAD_BYTES:
@@ -82,9 +121,9 @@ def fhir_import_bundle(request: HttpRequest, kind: str, source: str) -> HttpResp
                 actor=access.actor,
                 kind=kind,
                 path=Path(tmp.name),
-                source_name=source[:100],
+                source_name=source,
                 organisation_name=access.organisation.name,
-                file_name=f"{source[:100]}.json",
+                file_name=f"{source}.json",
                 imported_by=access.user,
                 allowed_organisation=access.organisation,
             )
