@@ -1403,6 +1403,20 @@ CASES: dict[str, Case] = {
     "api:get_timeline": Case(
         lambda w: f"/api/v1/people/{_alice(w)}/timeline", "navigator", "analyst", API_PERSON
     ),
+    "api:fhir_patient_everything": Case(
+        lambda w: f"/api/v1/fhir/Patient/{_alice(w)}/$everything",
+        "navigator",
+        "analyst",
+        API_PERSON,
+        must_not_show={"outsider": "Marsh", "wrong": "Marsh", "administrator": "Marsh"},
+    ),
+    # POST only (a Bundle's JSON body): tests/test_fhir.py checks who may import.
+    "api:fhir_import_bundle": Case(
+        lambda w: "/api/v1/fhir/Bundle?kind=ed&source=x",
+        "data_manager",
+        "navigator",
+        dict.fromkeys(PERSONAS, 405),
+    ),
 }
 
 # allauth's account and MFA pages: not ours, but every URL is tested. Signed-in users are

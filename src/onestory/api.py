@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.security import SessionAuth
 
 from onestory.access.context import AccessContext
+from onestory.exchange.api import router as fhir_router
 from onestory.people.api import router as people_router
 
 
@@ -36,6 +37,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/people", people_router)
+api.add_router("/fhir", fhir_router)
 
 
 @api.get("/me", tags=["session"], summary="Who you are signed in as")

@@ -103,7 +103,13 @@ def import_feed(
             "domestic_abuse, police, probation, prison, register."
         ),
     ],
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or Windows-1252) or .xlsx file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8 or Windows-1252) or .xlsx file, or a FHIR R4 Bundle (JSON) of "
+            "Patient and Encounter resources (docs/fhir.md)."
+        ),
+    ],
     source: Annotated[str | None, typer.Option(help="Partner source name (default: KIND).")] = None,
     organisation: Annotated[
         str | None, typer.Option(help="Partner organisation that sent it (default: the source).")
@@ -136,7 +142,8 @@ def import_feed(
     if refused:
         raise typer.Exit(2)
     for bad in result.parsed.bad[:20]:
-        err.print(f"row {bad.row_number}: {bad.reason}", highlight=False, soft_wrap=True)
+        label = result.parsed.row_label  # a file's rows, or a FHIR Bundle's entries
+        err.print(f"{label} {bad.row_number}: {bad.reason}", highlight=False, soft_wrap=True)
     if len(result.parsed.bad) > 20:
         err.print(f"... and {len(result.parsed.bad) - 20} more quarantined rows", highlight=False)
     print(result.summary)  # noqa: T201 - the contract's last line

@@ -1171,3 +1171,47 @@ def privacy_review_get(ctx: AccessContext, review_id: int) -> PrivacyReview:
 def person_contacts_visible(ctx: AccessContext, view: PersonView) -> QuerySet[Contact]:
     """The person's contacts this user may see as far as sealing goes (rule 6)."""
     return Contact.objects.filter(person_id=view.id).filter(sealed_visible(ctx, view))
+
+
+# --- FHIR exchange (ADR 0020): the parts of one person's record a FHIR Bundle carries
+# that no other scope function hands out. The person itself comes from ``person_get``.
+
+
+def person_feed_events(ctx: AccessContext, view: PersonView) -> list[TimelineEvent]:
+    """The person's timeline events that came from partner feeds, with their records, as
+    far as this user may see them (their categories; sealed entries only to their own
+    organisation)."""
+    allowed = {c.value for c in view.categories}
+    return list(
+        TimelineEvent.objects.filter(
+            person_id=view.id, category__in=allowed, source_record__isnull=False
+        )
+        .filter(sealed_visible(ctx, view))
+        .select_related("organisation", "source_record__source__organisation")
+        .order_by("occurred_on", "pk")
+    )
+
+
+def person_referrals(ctx: AccessContext, view: PersonView) -> list[Referral]:
+    """The person's referrals sent by or to this user's organisation (what ``referral_get``
+    would show them one by one)."""
+    if ctx.role not in CASEWORK_ROLES:
+        return []
+    return list(
+        Referral.objects.filter(person_id=view.id)
+        .filter(
+            Q(to_organisation_id=ctx.organisation_id) | Q(from_organisation_id=ctx.organisation_id)
+        )
+        .select_related("from_organisation", "to_organisation", "service")
+        .order_by("created_at", "pk")
+    )
+
+
+def person_sharing_decisions(ctx: AccessContext, view: PersonView) -> list[SharingDecision]:
+    """The person's sharing decisions, for users who may record them (the sharing page's
+    rule); nobody else sees what the person agreed with other organisations."""
+    if view.read_only or not policy.may_record_sharing(
+        role=ctx.role, has_relationship=view.has_relationship
+    ):
+        return []
+    return sharing_decisions(ctx, view.person)

@@ -35,7 +35,8 @@ class UploadForm(GovukForm):
     )
     file = forms.FileField(
         label="Upload the file",
-        help_text="CSV (UTF-8 or Windows-1252) or Excel .xlsx, first sheet only.",
+        help_text="CSV (UTF-8 or Windows-1252) or Excel .xlsx, first sheet only; or a FHIR "
+        "R4 Bundle of Patient and Encounter resources (.json).",
     )
 
     def clean_file(self) -> Any:
@@ -46,6 +47,8 @@ class UploadForm(GovukForm):
                 f"The file must be smaller than {limit // (1024 * 1024)} MB"
             )
         name = upload.name.lower()
-        if not name.endswith((".csv", ".txt", ".xlsx")):
-            raise forms.ValidationError("The selected file must be a CSV or .xlsx file")
+        if not name.endswith((".csv", ".txt", ".xlsx", ".json")):
+            raise forms.ValidationError(
+                "The selected file must be a CSV, .xlsx or FHIR Bundle (.json) file"
+            )
         return upload
