@@ -104,6 +104,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id.
+    "onestory.core.logs.RequestIdMiddleware",
+    # Before the host check and HTTPS redirect: probes call the container over plain HTTP
+    # by its address (docs/adr/0021-deployment.md).
+    "onestory.core.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files stay cacheable), before everything that can answer early
@@ -301,10 +306,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("ONESTORY_FROM_EMAIL", "onestory@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# JSON lines with the request id in production (a log collector reads them), plain text on
+# a developer's terminal; ONESTORY_LOG_FORMAT=json|text overrides.
+_LOG_FORMAT = os.environ.get("ONESTORY_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "onestory.core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if _LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ONESTORY_LOG_LEVEL", "WARNING")},
     # Splink warns about every comparison level a small dataset never shows; the summary
     # line of `onestory link` says what a data manager needs.
