@@ -49,7 +49,13 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": without_query(record.getMessage()),
         }
-        rid = getattr(record, "request_id", "") or request_id.get()
+        # Django logs a 4xx/5xx response after the middleware has returned, with the
+        # request attached: its id is on the request then.
+        rid = (
+            getattr(record, "request_id", "")
+            or getattr(getattr(record, "request", None), "request_id", "")
+            or request_id.get()
+        )
         if rid:
             entry["request_id"] = rid
         for key, value in vars(record).items():
