@@ -314,6 +314,32 @@ def export_evaluator(
     err.print(f"wrote {len(people)} people's outcome records to {file}", highlight=False)
 
 
+@app.command()
+def worker(
+    every_hours: Annotated[
+        float, typer.Option(help="Hours between rounds of the background jobs.")
+    ] = 24,
+    once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
+    relink: Annotated[
+        bool, typer.Option("--relink", help="Also retrain and relink every record each round.")
+    ] = False,
+    timeout_hours: Annotated[float, typer.Option(help="Stop a job running longer.")] = 6,
+) -> None:
+    """Run the background jobs (expired sessions, audit trail check, optionally relinking)
+    now and every EVERY_HOURS; --once runs one round, exit 1 if a job failed."""
+    _django()
+    _migrate()
+    from onestory.core.worker import worker_jobs, worker_run
+
+    ok = worker_run(
+        worker_jobs(relink=relink),
+        every_seconds=every_hours * 3600,
+        once=once,
+        timeout_seconds=timeout_hours * 3600,
+    )
+    raise typer.Exit(0 if ok else 1)
+
+
 @audit_app.command("verify")
 def audit_verify_cmd() -> None:
     """Check the audit trail's hash chain: exit 0 printing ok events=N, else exit 1."""

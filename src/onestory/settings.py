@@ -153,7 +153,16 @@ TEMPLATES = [
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _default_db = f"sqlite:///{DATA_DIR / 'onestory.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
+# Production keeps each worker thread's database connection for a minute (checked before
+# reuse) instead of opening one per request: on PostgreSQL a new connection is a new server
+# process, which cost more than the person page's queries under load (bench/results/load.md).
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_db),
+        conn_max_age=int(os.environ.get("ONESTORY_DB_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain and version
     # checks serialise instead of failing with "database is locked" half way through.
@@ -322,7 +331,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("ONESTORY_LOG_LEVEL", "WARNING")},
     # Splink warns about every comparison level a small dataset never shows; the summary
     # line of `onestory link` says what a data manager needs.
-    "loggers": {"splink": {"level": os.environ.get("ONESTORY_SPLINK_LOG_LEVEL", "ERROR")}},
+    "loggers": {
+        "splink": {"level": os.environ.get("ONESTORY_SPLINK_LOG_LEVEL", "ERROR")},
+        # One line per background job run (onestory worker).
+        "onestory.worker": {"level": "INFO"},
+    },
 }
 
 # Partnership settings (DOMAIN.md): defaults the partnership may change.
