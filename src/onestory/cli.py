@@ -329,6 +329,8 @@ def worker(
     now and every EVERY_HOURS; --once runs one round, exit 1 if a job failed."""
     _django()
     _migrate()
+    from django.conf import settings
+
     from onestory.core.worker import worker_jobs, worker_run
 
     ok = worker_run(
@@ -336,6 +338,7 @@ def worker(
         every_seconds=every_hours * 3600,
         once=once,
         timeout_seconds=timeout_hours * 3600,
+        heartbeat=settings.DATA_DIR / "worker.heartbeat",
     )
     raise typer.Exit(0 if ok else 1)
 

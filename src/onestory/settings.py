@@ -287,7 +287,8 @@ SECURE_CSP = {
 }
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# A container image collects static files at build time, outside the data volume.
+STATIC_ROOT = Path(os.environ.get("ONESTORY_STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = REPO_DIR / "node_modules"
 STATICFILES_DIRS = [

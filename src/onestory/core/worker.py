@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 logger = logging.getLogger("onestory.worker")
 
@@ -41,10 +42,14 @@ def worker_jobs(*, relink: bool) -> list[Job]:
     return [CLEAR_SESSIONS, AUDIT_VERIFY, *([RELINK] if relink else [])]
 
 
-def worker_round(jobs: Sequence[Job], *, timeout_seconds: float) -> bool:
+def worker_round(
+    jobs: Sequence[Job], *, timeout_seconds: float, heartbeat: Path | None = None
+) -> bool:
     """Run each job once; True when every one succeeded."""
     ok = True
     for job in jobs:
+        if heartbeat is not None:
+            heartbeat.touch()
         started = time.monotonic()
         try:
             result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
@@ -74,11 +79,17 @@ def worker_run(
     every_seconds: float,
     once: bool,
     timeout_seconds: float,
+    heartbeat: Path | None = None,
 ) -> bool:
     """Run the jobs now and then every ``every_seconds`` (or once); returns the last round's
-    success."""
+    success. While waiting, ``heartbeat`` is touched every minute, so a container health
+    check can tell a live worker from a stuck one."""
     while True:
-        ok = worker_round(jobs, timeout_seconds=timeout_seconds)
+        ok = worker_round(jobs, timeout_seconds=timeout_seconds, heartbeat=heartbeat)
         if once:
             return ok
-        time.sleep(every_seconds)
+        deadline = time.monotonic() + every_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if heartbeat is not None:
+                heartbeat.touch()
+            time.sleep(min(60.0, left))
