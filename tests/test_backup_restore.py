@@ -100,9 +100,7 @@ def test_backup_then_restore_gives_the_same_database(
 ) -> None:
     source, target = two_databases
     src_env = _env(source, tmp_path / "src-data")
-    _run(
-        [sys.executable, "-m", "onestory.cli", "demo", "--persons", "80", "--no-serve"], src_env
-    )
+    _run([sys.executable, "-m", "onestory.cli", "demo", "--persons", "80", "--no-serve"], src_env)
     before = _run([sys.executable, "-m", "onestory.cli", "audit", "verify"], src_env)
     backups = tmp_path / "backups"
     made = _run([str(REPO / "scripts" / "backup"), str(backups)], src_env)

@@ -207,13 +207,11 @@ def test_compose_takes_secrets_from_the_environment(compose: dict[str, Any]) -> 
     db_env = compose["services"]["db"]["environment"]
     assert db_env["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     # Without each secret, compose refuses to start, naming it.
-    full = {name: "x" * 60 for name in SECRET_VARS} | {"ONESTORY_ALLOWED_HOSTS": "a.example"}
+    full = dict.fromkeys(SECRET_VARS, "x" * 60) | {"ONESTORY_ALLOWED_HOSTS": "a.example"}
     for missing in SECRET_VARS:
         env = {k: v for k, v in full.items() if k != missing}
         with pytest.raises(LookupError, match=missing):
-            _app_env(compose, "web", env) | {
-                "db": interpolate(db_env["POSTGRES_PASSWORD"], env)
-            }
+            _app_env(compose, "web", env) | {"db": interpolate(db_env["POSTGRES_PASSWORD"], env)}
 
 
 def test_composes_environment_satisfies_the_production_settings(
@@ -226,7 +224,10 @@ def test_composes_environment_satisfies_the_production_settings(
         "ONESTORY_ALLOWED_HOSTS": "onestory.example.org",
     }
     app_env = _app_env(compose, "web", given)
-    assert app_env["DATABASE_URL"] == f"postgres://onestory:{given['POSTGRES_PASSWORD']}@db:5432/onestory"
+    assert (
+        app_env["DATABASE_URL"]
+        == f"postgres://onestory:{given['POSTGRES_PASSWORD']}@db:5432/onestory"
+    )
     env = {
         k: v
         for k, v in os.environ.items()
