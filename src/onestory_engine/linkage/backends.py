@@ -123,8 +123,10 @@ class SparkBackend(Backend):
         *,
         master: str = "local[2]",
         shuffle_partitions: int = 4,
-        checkpoint_dir: Path | None = None,
+        checkpoint_dir: Path | str | None = None,
     ) -> None:
+        """``checkpoint_dir`` may be a URI (``s3a://…``, ``hdfs://…``) that every executor
+        can reach; without one a local temporary directory is used (local mode only)."""
         super().__init__()
         self._own_session = spark is None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
