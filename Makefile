@@ -12,7 +12,7 @@ export DJANGO_ALLOW_ASYNC_UNSAFE := true
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 
-.PHONY: help install system-packages python-packages assets demo serve test test-fast lint audit bench clean
+.PHONY: help install system-packages python-packages assets demo serve test test-fast lint audit bench bench-packages clean
 
 help:
 	@echo "make demo   install everything, build the synthetic city, serve it on http://127.0.0.1:8000"
@@ -75,7 +75,18 @@ lint: install
 audit: install
 	$(RUN) python scripts/audit_dependencies.py
 
-bench: install
+# The load test (bench/load.py) drives the server with Debian's wrk and needs PostgreSQL.
+bench-packages:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing system packages: wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "Missing system packages: wrk (install it, e.g. sudo apt-get install wrk)"; \
+	  fi; \
+	fi
+
+bench: install bench-packages
 	$(RUN) python -m bench
 
 clean:

@@ -608,6 +608,31 @@ def test_my_caseload_shows_what_needs_attention(world: World) -> None:
     assert "New: Attendance" not in page
 
 
+def test_caseload_news_hides_sealed_entries_and_shows_the_newest_five(world: World) -> None:
+    _casework_for_alice(world)
+    for days in range(7):
+        TimelineEvent.objects.create(
+            person=world.alice,
+            organisation=world.housing_org,
+            category="health",
+            event_type="attendance",
+            occurred_on=TODAY() - timedelta(days=days),
+        )
+    TimelineEvent.objects.create(
+        person=world.alice,
+        organisation=world.housing_org,
+        category="health",
+        event_type="admission",
+        occurred_on=TODAY(),
+        sealed=True,
+    )
+    page = signed_in_client(world.user("navigator")).get("/caseload/").content.decode()
+    assert page.count("New: Attendance") == 5
+    assert (TODAY() - timedelta(days=4)).strftime("%-d %b") in page
+    assert f"New: Attendance on {(TODAY() - timedelta(days=5)).strftime('%-d %b')}" not in page
+    assert "New: Admission" not in page  # sealed by another organisation
+
+
 # --- flexible personal budget
 
 

@@ -321,6 +321,98 @@ def export_evaluator(
     err.print(f"wrote {len(people)} people's outcome records to {file}", highlight=False)
 
 
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Argument(help="The administrator's username.")],
+    organisation: Annotated[
+        str, typer.Option(help="The organisation they administer for (created if new).")
+    ] = "OneStory Partnership Hub",
+    email: Annotated[str, typer.Option(help="Their email address.")] = "",
+    first_name: Annotated[str, typer.Option(help="Their first name.")] = "",
+    last_name: Annotated[str, typer.Option(help="Their last name.")] = "",
+) -> None:
+    """Create an administrator (the first account of a new deployment). Asks for the
+    password; they set up their authenticator app when they first sign in."""
+    _django()
+    _migrate()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from onestory.access import services
+    from onestory.access.models import Organisation, OrganisationType
+    from onestory.access.roles import Role
+    from onestory.audit.services import audited_command
+
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        err.print("refused: " + " ".join(exc.messages), highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    with audited_command("create-admin") as ctx:
+        try:
+            with transaction.atomic():
+                found = Organisation.objects.filter(name=organisation).first()
+                org = found or services.organisation_save(
+                    actor=ctx.actor,
+                    organisation=Organisation(name=organisation, org_type=OrganisationType.OTHER),
+                )
+                user = services.user_create(
+                    actor=ctx.actor,
+                    username=username,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=email,
+                    password=password,
+                )
+                services.membership_add(
+                    actor=ctx.actor, user=user, organisation=org, role=Role.ADMINISTRATOR.value
+                )
+        except services.AdminError as exc:
+            ctx.outcome = "refused"
+            err.print(f"refused: {exc}", highlight=False)
+            refused = True
+        else:
+            refused = False
+    if refused:
+        raise typer.Exit(2)
+    out.print(
+        f"ok administrator {username} in {org.name}: they set up their authenticator app "
+        "when they first sign in",
+        highlight=False,
+    )
+
+
+@app.command()
+def worker(
+    every_hours: Annotated[
+        float, typer.Option(help="Hours between rounds of the background jobs.")
+    ] = 24,
+    once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
+    relink: Annotated[
+        bool, typer.Option("--relink", help="Also retrain and relink every record each round.")
+    ] = False,
+    timeout_hours: Annotated[float, typer.Option(help="Stop a job running longer.")] = 6,
+) -> None:
+    """Run the background jobs (expired sessions, audit trail check, optionally relinking)
+    now and every EVERY_HOURS; --once runs one round, exit 1 if a job failed."""
+    _django()
+    _migrate()
+    from django.conf import settings
+
+    from onestory.core.worker import worker_jobs, worker_run
+
+    ok = worker_run(
+        worker_jobs(relink=relink),
+        every_seconds=every_hours * 3600,
+        once=once,
+        timeout_seconds=timeout_hours * 3600,
+        heartbeat=settings.DATA_DIR / "worker.heartbeat",
+    )
+    raise typer.Exit(0 if ok else 1)
+
+
 @audit_app.command("verify")
 def audit_verify_cmd() -> None:
     """Check the audit trail's hash chain: exit 0 printing ok events=N, else exit 1."""

@@ -104,6 +104,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id.
+    "onestory.core.logs.RequestIdMiddleware",
+    # Before the host check and HTTPS redirect: probes call the container over plain HTTP
+    # by its address (docs/adr/0021-deployment.md).
+    "onestory.core.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files stay cacheable), before everything that can answer early
@@ -150,7 +155,16 @@ TEMPLATES = [
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _default_db = f"sqlite:///{DATA_DIR / 'onestory.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
+# Production keeps each worker thread's database connection for a minute (checked before
+# reuse) instead of opening one per request: on PostgreSQL a new connection is a new server
+# process, which cost more than the person page's queries under load (bench/results/load.md).
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_db),
+        conn_max_age=int(os.environ.get("ONESTORY_DB_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain and version
     # checks serialise instead of failing with "database is locked" half way through.
@@ -275,7 +289,8 @@ SECURE_CSP = {
 }
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# A container image collects static files at build time, outside the data volume.
+STATIC_ROOT = Path(os.environ.get("ONESTORY_STATIC_ROOT", str(DATA_DIR / "static"))).resolve()
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 NODE_MODULES = REPO_DIR / "node_modules"
 STATICFILES_DIRS = [
@@ -303,14 +318,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("ONESTORY_FROM_EMAIL", "onestory@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# JSON lines with the request id in production (a log collector reads them), plain text on
+# a developer's terminal; ONESTORY_LOG_FORMAT=json|text overrides.
+_LOG_FORMAT = os.environ.get("ONESTORY_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "onestory.core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if _LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ONESTORY_LOG_LEVEL", "WARNING")},
     # Splink warns about every comparison level a small dataset never shows; the summary
     # line of `onestory link` says what a data manager needs.
-    "loggers": {"splink": {"level": os.environ.get("ONESTORY_SPLINK_LOG_LEVEL", "ERROR")}},
+    "loggers": {
+        "splink": {"level": os.environ.get("ONESTORY_SPLINK_LOG_LEVEL", "ERROR")},
+        # One line per background job run (onestory worker).
+        "onestory.worker": {"level": "INFO"},
+    },
 }
 
 # Partnership settings (DOMAIN.md): defaults the partnership may change.

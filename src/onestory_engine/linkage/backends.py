@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -122,8 +123,10 @@ class SparkBackend(Backend):
         *,
         master: str = "local[2]",
         shuffle_partitions: int = 4,
-        checkpoint_dir: Path | None = None,
+        checkpoint_dir: Path | str | None = None,
     ) -> None:
+        """``checkpoint_dir`` may be a URI (``s3a://…``, ``hdfs://…``) that every executor
+        can reach; without one a local temporary directory is used (local mode only)."""
         super().__init__()
         self._own_session = spark is None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
@@ -161,6 +164,36 @@ class SparkBackend(Backend):
         name = f"onestory_{purpose}_{next(self._names)}"
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
         return api.register(name, table_name=name)
+
+    def read_records(self, paths: Sequence[str], *, file_format: str = "parquet") -> Any:
+        """Partner extracts at any Spark-readable ``paths`` (``file://``, ``s3a://``,
+        ``abfss://``, ``hdfs://``; files or directories) as one raw records table for
+        :func:`~onestory_engine.linkage.prepare`: ``record_id`` plus whichever of
+        ``RAW_COLUMNS`` the extracts carry, every value as text. ``file_format`` is
+        ``parquet`` or ``csv`` (with a header row)."""
+        from pyspark.sql import functions as f
+
+        from onestory_engine.linkage.prepare import RAW_COLUMNS
+
+        if not paths:
+            raise ValueError("no extracts to read: give at least one path")
+        reader = self.spark.read
+        if file_format == "csv":
+            # Every column as text: identifiers like NHS numbers keep their leading zeros.
+            frame = reader.options(header=True, inferSchema=False).csv(list(paths))
+        elif file_format == "parquet":
+            frame = reader.parquet(*paths)
+        else:
+            raise ValueError(f"unknown file format {file_format!r}: expected parquet or csv")
+        if "record_id" not in frame.columns:
+            raise ValueError(f"the extracts at {paths[0]} have no record_id column")
+        wanted = ["record_id", *(c for c in RAW_COLUMNS if c in frame.columns)]
+        return frame.select(*(f.col(c).cast("string").alias(c) for c in wanted)).toArrow()
+
+    def write_table(self, table: Any, path: str) -> None:
+        """Write an Arrow table (the person index, the review pairs) as Parquet to a
+        Spark-writable ``path``, replacing what was there."""
+        self.spark.createDataFrame(table).write.mode("overwrite").parquet(path)
 
     def close(self) -> None:
         if self._own_session:
