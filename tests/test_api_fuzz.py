@@ -110,4 +110,4 @@ def test_a_search_with_a_nul_byte_finds_nobody_rather_than_failing(
     """Found by the fuzzing above on PostgreSQL, which refuses NUL in text parameters."""
     response = client_for("navigator").get("/api/v1/people", {"q": "Marsh\x00"})
     assert response.status_code == 200
-    assert [p["display_name"] for p in response.json()] == ["Alice Marsh"]
+    assert [p["display_name"] for p in response.json()["items"]] == ["Alice Marsh"]
