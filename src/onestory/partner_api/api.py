@@ -77,7 +77,15 @@ def push_events(request: HttpRequest, payload: EventBatch) -> EventBatchResult:
             code="invalid",
             errors=[{"field": "source", "message": "is used by another organisation"}],
         )
-    rows = [row.model_dump(exclude_unset=True) for row in payload.rows]
+    # The columns each row was sent with (a null is an empty cell), its own besides.
+    rows = [
+        {
+            k: v or ""
+            for k, v in row.model_dump().items()
+            if k in row.model_fields_set or k in (row.model_extra or {})
+        }
+        for row in payload.rows
+    ]
     label = (
         f"API: {access.client.name}" if isinstance(access, ClientAccess) else "API"
     ) + f" ({len(rows)} row{'' if len(rows) == 1 else 's'})"
@@ -85,7 +93,7 @@ def push_events(request: HttpRequest, payload: EventBatch) -> EventBatchResult:
         result = feed_rows_import(
             actor=access.actor,
             kind=payload.kind.value,
-            rows=[{k: v for k, v in row.items() if v is not None} for row in rows],
+            rows=rows,
             source_name=payload.source,
             organisation=access.organisation,
             label=label,

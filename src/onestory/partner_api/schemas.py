@@ -6,7 +6,7 @@ from typing import Literal
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from onestory.referrals.models import Referral
 from onestory_engine.feeds import FEED_KINDS
@@ -19,9 +19,12 @@ DeclineReason = StrEnum(  # type: ignore[misc]
 Cell = str | None
 
 
-class FeedRow(Schema):
+class FeedRow(BaseModel):
     """One feed row: the columns of feeds.md (any case), plus any of your own, kept as raw
     data. Values are text (numbers are read as text; null is empty)."""
+
+    # A plain pydantic model, not a ninja Schema: ninja's Schema reads input through a
+    # wrapper that drops the extra columns.
 
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
     __pydantic_extra__: dict[str, Cell]
