@@ -27,7 +27,9 @@ EVENTS = "/api/v1/events"
 TODAY = timezone.localdate().isoformat()
 
 
-def _batch(rows: list[dict[str, Any]], source: str = "framework_register", kind: str = "register"):  # type: ignore[no-untyped-def]
+def _batch(
+    rows: list[dict[str, Any]], source: str = "framework_register", kind: str = "register"
+) -> dict[str, Any]:
     return {"kind": kind, "source": source, "rows": rows}
 
 
@@ -37,7 +39,7 @@ GOOD = {"source_record_id": "R1", "given_name": "Dora", "family_name": "Finch",
 
 def test_good_and_bad_rows_get_their_own_answers(world: World) -> None:
     _, secret = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"source_record_id": "E1", "given_name": "Dora", "event_type": "attendance",
          "event_date": TODAY, "arrival_mode": "walk_in", "NHS_Number": 9434765919},
         {"source_record_id": "E2", "family_name": "Finch", "event_type": "walked_in",
