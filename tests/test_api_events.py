@@ -75,6 +75,20 @@ def test_good_and_bad_rows_get_their_own_answers(world: World) -> None:
     assert AuditEvent.objects.filter(action__contains="feed.import").count() == 1
 
 
+def test_rows_without_an_id_or_identity_column_are_each_quarantined(world: World) -> None:
+    """A file with neither is refused whole; rows sent one by one each get their answer."""
+    _, secret = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
+    body = api_post(secret, EVENTS, _batch([{"given_name": "Dora"}, {"source_record_id": "X"}]))
+    assert body.status_code == 200
+    rows = body.json()["rows"]
+    assert [(r["status"], r["field"]) for r in rows] == [
+        ("quarantined", "source_record_id"),
+        ("quarantined", None),
+    ]
+    assert "no identity" in rows[1]["reason"]
+    assert not SourceRecord.objects.exists()
+
+
 def test_the_same_batch_twice_changes_nothing(world: World) -> None:
     _, secret = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
     rows = [GOOD, {**GOOD, "source_record_id": "R2", "given_name": "Ed"}]
@@ -94,16 +108,8 @@ def test_the_same_batch_twice_changes_nothing(world: World) -> None:
     assert SourceRecord.objects.get(source_record_id="R1").postcode == "NG1 1AA"
 
 
-def test_unusable_rows_are_refused_whole_and_nothing_is_stored(world: World) -> None:
+def test_badly_formed_requests_are_refused_whole_and_nothing_is_stored(world: World) -> None:
     _, secret = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
-    response = api_post(secret, EVENTS, _batch([{"given_name": "Dora"}]))
-    assert response.status_code == 422
-    assert response.json() == {
-        "detail": "The rows cannot be used: no source_record_id column.",
-        "code": "feed_refused",
-    }
-    response = api_post(secret, EVENTS, _batch([{"source_record_id": "X"}], "nav_ed", "ed"))
-    assert response.status_code == 422 and "identity" in response.json()["detail"]
     for bad, field in [
         ({"kind": "hospital", "source": "s", "rows": [GOOD]}, "kind"),
         ({"kind": "register", "source": "no spaces", "rows": [GOOD]}, "source"),
@@ -121,11 +127,11 @@ def test_a_source_of_another_organisation_or_kind_is_refused(world: World) -> No
     _, nav = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
     assert api_post(police, EVENTS, _batch([GOOD], "custody")).status_code == 200
     taken = api_post(nav, EVENTS, _batch([GOOD], "custody"))
-    assert taken.status_code == 422 and taken.json()["errors"][0]["field"] == "source"
+    assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "source"
     assert world.police_org.name not in taken.json()["detail"]
     arrest = {**GOOD, "event_type": "arrest", "event_date": TODAY}
     kind = api_post(police, EVENTS, _batch([arrest], "custody", "police"))
-    assert kind.status_code == 422 and "register feeds, not police" in kind.json()["detail"]
+    assert kind.status_code == 409 and "register feeds, not police" in kind.json()["detail"]
     assert SourceRecord.objects.count() == 1
 
 

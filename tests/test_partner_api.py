@@ -281,7 +281,7 @@ def test_referrals_sent_listed_and_accepted_by_token(world: World) -> None:
     assert _last_event().person_ids == [world.alice.pk]
     # A second open referral is refused in plain words.
     again = api_post(sender, "/api/v1/referrals", _refer_body(world, world.police_org))
-    assert again.status_code == 422 and "already an open referral" in again.json()["detail"]
+    assert again.status_code == 409 and "already an open referral" in again.json()["detail"]
     outgoing = api_get(sender, "/api/v1/referrals", {"direction": "outgoing"}).json()
     assert [r["id"] for r in outgoing["items"]] == [sent["id"]] and outgoing["count"] == 1
     incoming = api_get(police, "/api/v1/referrals").json()
@@ -308,7 +308,7 @@ def test_referral_questions_and_replies_by_token(world: World) -> None:
     sent = api_post(sender, "/api/v1/referrals", _refer_body(world, world.police_org)).json()
     path = f"/api/v1/referrals/{sent['id']}"
     no_note = api_post(police, f"{path}/decision", {"decision": "more_info", "version": 1})
-    assert no_note.status_code == 422 and "Say what you need" in no_note.json()["detail"]
+    assert no_note.status_code == 409 and "Say what you need" in no_note.json()["detail"]
     asked = api_post(
         police, f"{path}/decision", {"decision": "more_info", "version": 1, "note": "Any dogs?"}
     )

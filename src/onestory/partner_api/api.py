@@ -55,7 +55,7 @@ def _role_cannot(message: str) -> ApiProblem:
 @events_router.post(
     "",
     auth=api_auth(Scope.EVENTS_WRITE),
-    response={200: EventBatchResult, **error_responses(403, 422)},
+    response={200: EventBatchResult, **error_responses(403, 409, 422)},
     summary="Send feed records as they happen",
     description="One row or a batch, validated exactly as a feed file's rows (feeds.md) and "
     "stored in one transaction into your organisation's source; new records are linked "
@@ -71,10 +71,10 @@ def push_events(request: HttpRequest, payload: EventBatch) -> EventBatchResult:
     existing = Source.objects.filter(name=payload.source).first()
     if existing is not None and existing.organisation_id != access.organisation_id:
         raise ApiProblem(
-            422,
+            409,
             f"The source name '{payload.source}' is used by another organisation: "
             "choose another name for your feed.",
-            code="invalid",
+            code="conflict",
             errors=[{"field": "source", "message": "is used by another organisation"}],
         )
     # The columns each row was sent with (a null is an empty cell), its own besides.
@@ -100,7 +100,7 @@ def push_events(request: HttpRequest, payload: EventBatch) -> EventBatchResult:
             imported_by=access.user,
         )
     except FeedRefused as exc:
-        raise ApiProblem(422, f"The rows cannot be used: {exc}.", code="feed_refused") from exc
+        raise ApiProblem(409, f"The rows cannot be used: {exc}.", code="feed_refused") from exc
     new = set(result.new_rows.to_pylist())
     updated = set(result.updated_rows.to_pylist())
     answers = [
@@ -180,7 +180,7 @@ def _referral_detail(referral: Referral) -> ReferralDetail:
 def _refused(exc: referrals.ReferralError) -> ApiProblem:
     if isinstance(exc, referrals.AlreadyDecided):
         return ApiProblem(409, str(exc), code="conflict")
-    return ApiProblem(422, str(exc), code="refused")
+    return ApiProblem(409, str(exc), code="refused")
 
 
 @referrals_router.get(
@@ -221,9 +221,9 @@ def _organisation(pk: int, field: str) -> Organisation:
     org = Organisation.objects.filter(pk=pk, is_active=True).first()
     if org is None:
         raise ApiProblem(
-            422,
+            404,
             "There is no such organisation.",
-            code="invalid",
+            code="not_found",
             errors=[{"field": field, "message": "is not an organisation in the partnership"}],
         )
     return org
@@ -248,9 +248,9 @@ def send_referral(request: HttpRequest, payload: ReferralIn) -> Status[ReferralO
         service = Service.objects.filter(pk=payload.service_id, is_active=True).first()
         if service is None:
             raise ApiProblem(
-                422,
+                404,
                 "There is no such service.",
-                code="invalid",
+                code="not_found",
                 errors=[{"field": "service_id", "message": "is not a service in the directory"}],
             )
     try:

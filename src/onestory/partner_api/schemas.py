@@ -123,10 +123,13 @@ class ReferralDetail(ReferralOut):
     messages: list[ReferralMessageOut]
 
 
+ID_MAX = 2**63 - 1  # the largest key the database holds
+
+
 class ReferralIn(Schema):
-    person_id: int
-    to_organisation_id: int
-    service_id: int | None = None
+    person_id: int = Field(ge=1, le=ID_MAX)
+    to_organisation_id: int = Field(ge=1, le=ID_MAX)
+    service_id: int | None = Field(None, ge=1, le=ID_MAX)
     reason: str = Field(min_length=1, max_length=5000)
     what_they_want: str = Field(min_length=1, max_length=5000)
     duty_to_refer: bool = False
@@ -134,7 +137,7 @@ class ReferralIn(Schema):
 
 class DecisionIn(Schema):
     decision: Literal["accept", "decline", "more_info"]
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     decline_reason: DeclineReason | None = None
     note: str = Field("", max_length=5000)
 
