@@ -8,7 +8,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from onestory.access import policy, scope
@@ -24,7 +24,7 @@ from onestory.partner_api.auth import (
     caller,
     error_responses,
 )
-from onestory.partner_api.pagination import ScopedPage
+from onestory.partner_api.pagination import Pages, ScopedPage
 from onestory.partner_api.schemas import (
     DecisionIn,
     EventBatch,
@@ -193,7 +193,7 @@ def _refused(exc: referrals.ReferralError) -> ApiProblem:
     "receiving organisation the person's name and date of birth and what the referral says; "
     "their record opens to it only once it accepts. Needs `referrals:read`.",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_referrals(
     request: HttpRequest, direction: Literal["incoming", "outgoing"] = "incoming"
 ) -> ScopedPage[ReferralOut]:

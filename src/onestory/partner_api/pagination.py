@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
+from django.conf import settings
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+
 
 class ScopedPage[T](Sequence[T]):
     def __init__(self, fetch: Callable[[int, int], list[T]], count: Callable[[], int]) -> None:
@@ -31,3 +35,19 @@ class ScopedPage[T](Sequence[T]):
         start = index.start or 0
         stop = index.stop if index.stop is not None else start + 1
         return self._fetch(start, max(0, stop - start))
+
+
+MAX_OFFSET = 1_000_000  # well past any real list; a larger offset is refused (422)
+
+
+class Pages(LimitOffsetPagination):
+    """ninja's limit/offset pagination (``limit`` 1-200, default 50), with ``offset``
+    bounded: a database refuses an offset beyond its integers (found by schemathesis)."""
+
+    class Input(Schema):
+        limit: int = Field(
+            int(settings.NINJA_PAGINATION_PER_PAGE),
+            ge=1,
+            le=int(settings.NINJA_PAGINATION_MAX_LIMIT),
+        )
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from onestory.access import scope
 from onestory.access.context import AccessContext
 from onestory.access.roles import CASEWORK_ROLES, Category
 from onestory.partner_api.auth import api_auth, caller, error_responses
-from onestory.partner_api.pagination import ScopedPage
+from onestory.partner_api.pagination import Pages, ScopedPage
 from onestory.partner_api.scopes import Scope
 from onestory.people.schemas import (
     AboutMeOut,
@@ -51,7 +51,7 @@ def _summary(view: scope.PersonView) -> PersonSummary:
     "a time (`limit`, at most 200, and `offset`); `q` searches names and NHS numbers. "
     "Needs `people:read`.",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_people(request: HttpRequest, q: str = "") -> ScopedPage[PersonSummary]:
     access = caller(request)
     query = q[:100]
