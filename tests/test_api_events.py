@@ -220,3 +220,13 @@ def test_pushed_records_are_linked_at_once_and_audited(
     record = SourceRecord.objects.get(source_record_id="API-NEW")
     assert record.person_id is not None and Person.objects.count() == persons_before + 1
     assert record.person_id in AuditEvent.objects.order_by("-seq").first().person_ids  # type: ignore[union-attr]
+
+
+def test_nul_characters_are_dropped_not_a_failure(world: World) -> None:
+    """Found by schemathesis on PostgreSQL, which cannot store NUL in JSON."""
+    _, secret = make_client(world.nav_org, Role.DATA_MANAGER, [Scope.EVENTS_WRITE])
+    row = {**GOOD, "address_line": "1 High\x00 St", "no\x00te": "x\x00"}
+    response = api_post(secret, EVENTS, _batch([row]))
+    assert response.status_code == 200, response.content
+    record = SourceRecord.objects.get()
+    assert record.address_line == "1 High St" and record.raw["note"] == "x"

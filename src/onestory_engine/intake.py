@@ -147,13 +147,15 @@ def read_rows(rows: list[dict[str, str]], kind: str, *, name: str = "rows") -> P
         raise FeedRefused(f"{name} has more than {MAX_ROWS:,} rows")
     # Each row's own columns (names as a file's header is read: case-insensitive, the first
     # of a name kept), so a row's raw data and hash do not depend on what else was sent.
+    # NUL characters are dropped: no file carries them (a CSV with one is read by the csv
+    # module, which refuses it) and PostgreSQL cannot store them (found by schemathesis).
     own: list[dict[str, str]] = []
     for row in rows:
         values: dict[str, str] = {}
         for key, value in row.items():
-            (column,) = _columns([key])
+            (column,) = _columns([key.replace("\x00", "")])
             if column and column not in values:
-                values[column] = (value or "")[:MAX_CELL_CHARS]
+                values[column] = (value or "").replace("\x00", "")[:MAX_CELL_CHARS]
         own.append(values)
     # No check of the columns as a whole (a file without source_record_id is refused): each
     # row is answered on its own, so a row missing its id or identity is quarantined.
