@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from onestory.access.models import Membership, Organisation, Service, User
+from onestory.access.roles import Role
 from onestory.casework.models import Death, Review
 from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.governance.models import AccessReview, RectificationRequest, SubjectAccessRequest
@@ -352,6 +353,17 @@ def _referral(w: World) -> int:
         respond_by=date.today(),  # noqa: DTZ011
     )
     return referral.pk
+
+
+def _api_client(w: World) -> int:
+    from onestory.partner_api.models import ApiClient
+    from onestory.partner_api.scopes import Scope
+    from tests.api_clients import make_client
+
+    client = ApiClient.objects.filter(organisation=w.nav_org).first()
+    if client is None:
+        client, _ = make_client(w.nav_org, Role.PRACTITIONER, [Scope.PEOPLE_READ])
+    return client.pk
 
 
 def _alert(w: World) -> int:
@@ -1416,6 +1428,43 @@ CASES: dict[str, Case] = {
         "data_manager",
         "navigator",
         dict.fromkeys(PERSONAS, 405),
+    ),
+    # Partner API (ADR 0019); writes, and token clients of every scope and organisation:
+    # tests/test_partner_api.py, tests/test_api_events.py.
+    "api:list_referrals": Case(
+        lambda w: (_referral(w), "/api/v1/referrals")[1],
+        "navigator",
+        "analyst",
+        API_ANY,
+        must_not_show={"outsider": "Marsh", "wrong": "Marsh", "administrator": "Marsh"},
+    ),
+    "api:send_referral": Case(lambda w: "/api/v1/referrals", "navigator", "analyst", API_ANY),
+    "api:get_referral": Case(
+        lambda w: f"/api/v1/referrals/{_referral(w)}", "navigator", "analyst", API_PERSON
+    ),
+    "api:decide_referral": Case(
+        lambda w: f"/api/v1/referrals/{_referral(w)}/decision",
+        "navigator",
+        "analyst",
+        dict.fromkeys(PERSONAS, 405),
+    ),
+    "api:reply_to_referral": Case(
+        lambda w: f"/api/v1/referrals/{_referral(w)}/reply",
+        "navigator",
+        "analyst",
+        dict.fromkeys(PERSONAS, 405),
+    ),
+    "api:push_events": Case(
+        lambda w: "/api/v1/events", "data_manager", "navigator", dict.fromkeys(PERSONAS, 405)
+    ),
+    # Managing API clients: creating and revoking, by persona, in tests/test_partner_api_pages.py.
+    "partner_api:list": Case(lambda w: "/api-clients/", "manager", "navigator", ADMIN_PAGE),
+    "partner_api:new": Case(lambda w: "/api-clients/new/", "manager", "navigator", ADMIN_PAGE),
+    "partner_api:detail": Case(
+        lambda w: f"/api-clients/{_api_client(w)}/",
+        "manager",
+        "navigator",
+        ADMIN_PAGE,
     ),
 }
 

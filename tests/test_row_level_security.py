@@ -22,6 +22,7 @@ from django.utils import timezone
 from onestory.access.models import BreakGlass, Organisation, User
 from onestory.access.roles import Role
 from onestory.audit import services as audit
+from onestory.audit.models import AuditEvent
 from onestory.consent.models import SharingDecision
 from onestory.core import rls
 from onestory.people.models import Person, Relationship, TimelineEvent
@@ -281,7 +282,7 @@ def test_the_application_role_cannot_change_or_remove_audit_events(
 ) -> None:
     with audit.audited_command("rls-test"):
         pass
-    event_id = audit.AuditEvent.objects.order_by("-seq").values_list("pk", flat=True).first()
+    event_id = AuditEvent.objects.order_by("-seq").values_list("pk", flat=True).first()
     assert event_id is not None
     for sql in (
         "UPDATE audit_auditevent SET action = 'nothing' WHERE id = %s",
@@ -295,10 +296,10 @@ def test_the_application_role_cannot_change_or_remove_audit_events(
         as_app_role.execute("TRUNCATE audit_auditevent CASCADE")
     # It still writes new events: the trail grows, never changes.
     _act(as_app_role, actor="system")
-    before = audit.AuditEvent.objects.count()
+    before = AuditEvent.objects.count()
     with audit.audited_command("rls-test-again"):
         pass
-    assert audit.AuditEvent.objects.count() == before + 1
+    assert AuditEvent.objects.count() == before + 1
     assert audit.audit_verify().ok
 
 

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "onestory.voice",
     "onestory.measures",
     "onestory.governance",
+    "onestory.partner_api",
 ]
 
 MIDDLEWARE = [
@@ -317,6 +318,8 @@ EMAIL_BACKEND = os.environ.get(
 DEFAULT_FROM_EMAIL = os.environ.get("ONESTORY_FROM_EMAIL", "onestory@localhost")
 
 NINJA_PAGINATION_PER_PAGE = 50
+# The most items one page of an API list may hold (?limit= above it is refused with 422).
+NINJA_PAGINATION_MAX_LIMIT = 200
 
 # JSON lines with the request id in production (a log collector reads them), plain text on
 # a developer's terminal; ONESTORY_LOG_FORMAT=json|text overrides.
@@ -396,6 +399,17 @@ ONESTORY: dict[str, Any] = {
     # signed in for this many days is shown as a likely leaver.
     "ACCESS_REVIEW_MONTHS": int(os.environ.get("ONESTORY_ACCESS_REVIEW_MONTHS", "6")),
     "DORMANT_DAYS": int(os.environ.get("ONESTORY_DORMANT_DAYS", "90")),
+    # Partner API clients (ADR 0019): a token lasts this many days unless its maker chooses
+    # otherwise (never more than the maximum); when it is rotated the old one keeps working
+    # for the overlap, so the partner can deploy the new one.
+    "API_TOKEN_DAYS": int(os.environ.get("ONESTORY_API_TOKEN_DAYS", "90")),
+    "API_TOKEN_MAX_DAYS": int(os.environ.get("ONESTORY_API_TOKEN_MAX_DAYS", "365")),
+    "API_TOKEN_OVERLAP_HOURS": int(os.environ.get("ONESTORY_API_TOKEN_OVERLAP_HOURS", "24")),
+    # Requests each API client (or signed-in user) may make per window, counted in the shared
+    # rate-limit cache: "N/s", "N/m", "N/h" or "N/d". Over it: 429 with Retry-After.
+    "API_RATE": os.environ.get("ONESTORY_API_RATE", "600/m"),
+    # Feed rows one request may send (more: send several requests).
+    "API_MAX_ROWS": int(os.environ.get("ONESTORY_API_MAX_ROWS", "1000")),
     # Safeguarding concerns go to the organisation of this type.
     "SAFEGUARDING_ROUTES": {"adult": "adult_social_care", "child": "childrens_services"},
 }

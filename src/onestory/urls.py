@@ -34,6 +34,7 @@ urlpatterns = [
     path("governance/", include("onestory.governance.urls")),
     path("privacy-reviews/", include("onestory.audit.review_urls")),
     path("imports/", include("onestory.intake.urls")),
+    path("api-clients/", include("onestory.partner_api.urls")),
     path("", include("onestory.voice.urls")),
     path("", include("onestory.measures.urls")),
     path("api/v1/", api.urls),

@@ -51,6 +51,8 @@ class BadRow:
     source_record_id: str
     reason: str
     raw: dict[str, str]
+    # The column the reason is about ("" when it is about the row as a whole: no identity).
+    field: str = ""
 
 
 # The good rows of a feed, one Arrow column each: what is stored for every record.
@@ -181,6 +183,51 @@ def _read_bundle(data: bytes, kind: str) -> ParsedFeed:
         for b in bad
     ]
     parsed.bad.sort(key=lambda b: b.row_number)
+    return parsed
+
+
+def read_rows(rows: list[dict[str, str]], kind: str, *, name: str = "rows") -> ParsedFeed:
+    """Validate and standardise feed rows sent one by one (the partner API) exactly as the
+    rows of a file of ``kind``: the columns are every key any row has, in the order first
+    seen. Row numbers count from 1 (the first row is row 1). Every row sent gets an answer:
+    a row with no values, no id or no identity is quarantined with its reason."""
+    if not feeds.is_feed_kind(kind):
+        raise FeedRefused(
+            f"unknown feed kind '{kind}': expected one of {', '.join(feeds.FEED_KINDS)}"
+        )
+    if not rows:
+        raise FeedRefused(f"{name}: there are no rows")
+    if len(rows) > MAX_ROWS:
+        raise FeedRefused(f"{name} has more than {MAX_ROWS:,} rows")
+    # Each row's own columns (names as a file's header is read: case-insensitive, the first
+    # of a name kept), so a row's raw data and hash do not depend on what else was sent.
+    # NUL characters are dropped: no file carries them (a CSV with one is read by the csv
+    # module, which refuses it) and PostgreSQL cannot store them (found by schemathesis).
+    own: list[dict[str, str]] = []
+    for row in rows:
+        values: dict[str, str] = {}
+        for key, value in row.items():
+            (column,) = _columns([key.replace("\x00", "")])
+            if column and column not in values:
+                values[column] = (value or "").replace("\x00", "")[:MAX_CELL_CHARS]
+        own.append(values)
+    # No check of the columns as a whole (a file without source_record_id is refused): each
+    # row is answered on its own, so a row missing its id or identity is quarantined.
+    columns = tuple(dict.fromkeys(c for values in own for c in values))
+    cells = _Cells(
+        list(columns),
+        [pa.array([values.get(c, "") for values in own], pa.string()) for c in columns],
+        len(rows),
+        {},
+        "json",
+    )
+    digest = hashlib.sha256(json.dumps(own, sort_keys=True, ensure_ascii=False).encode())
+    parsed = ParsedFeed(kind=kind, columns=columns, encoding="json", sha256=digest.hexdigest())
+    table = _raw_table(columns, cells, keep_blank=True, first_row=1)
+    for name, sort_keys in (("raw", False), ("raw_sorted", True)):
+        dumped = [json.dumps(v, sort_keys=sort_keys, ensure_ascii=False) for v in own]
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(dumped))
+    parsed.good, parsed.bad = _validate(table, kind)
     return parsed
 
 
@@ -481,10 +528,14 @@ def _json_object(keys: list[str], values: dict[str, pa.Array], rows: int) -> pa.
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _raw_table(columns: tuple[str, ...], cells: _Cells) -> pa.Table:
+def _raw_table(
+    columns: tuple[str, ...], cells: _Cells, *, keep_blank: bool = False, first_row: int = 2
+) -> pa.Table:
     """Each non-blank row's raw values (the first column of each name; unnamed columns
     dropped; cells cut at MAX_CELL_CHARS), its row number, and the JSON of its raw values
-    in column order (``raw``) and with sorted keys (``raw_sorted``, what ``row_hash`` hashes)."""
+    in column order (``raw``) and with sorted keys (``raw_sorted``, what ``row_hash`` hashes).
+    A file's first record is row 2 (after its header); ``first_row`` says otherwise, and
+    ``keep_blank`` keeps blank rows (the API answers every row it is sent)."""
     names: dict[str, pa.Array] = {}
     for column, values in zip(columns, cells.columns, strict=True):
         if column and column not in names:
@@ -494,8 +545,8 @@ def _raw_table(columns: tuple[str, ...], cells: _Cells) -> pa.Table:
         for i, values in cells.extra.items()
         if any(v.strip() for v in values)
     }
-    row_number = pa.array(range(2, cells.rows + 2), pa.int64())
-    blank = _all(True, cells.rows)
+    row_number = pa.array(range(first_row, cells.rows + first_row), pa.int64())
+    blank = _all(not keep_blank, cells.rows)
     for values in names.values():
         blank = pc.and_(blank, pc.invert(_per_value(values, lambda v: bool(v.strip()), pa.bool_())))
     if extra:
@@ -521,7 +572,7 @@ def _raw_table(columns: tuple[str, ...], cells: _Cells) -> pa.Table:
         raw = table.column("raw").to_pylist()
         raw_sorted = table.column("raw_sorted").to_pylist()
         for i, value in extra.items():
-            row = index[i + 2]
+            row = index[i + first_row]
             values = {k: kept[k][row].as_py() for k in kept}
             values["_extra_cells"] = value
             raw[row] = json.dumps(values, ensure_ascii=False)
@@ -620,6 +671,8 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
         pc.if_else(identified, pa.scalar(None, pa.string()), no_identity),
         dob_error,
     ]
+    # The column each entry of ``errors`` is about, in the same order.
+    error_fields = ["", "date_of_birth"]
     warned = [
         *_outputs(_column(table, "sex"), _sex, (pa.string(), pa.bool_())),
     ]
@@ -675,6 +728,7 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
                 pa.scalar(None, pa.string()),
             ),
         ]
+        error_fields += ["event_type", "event_date", "event_date", "end_date", "end_date"]
         for column, allowed_values in feeds.EXTRA_COLUMN_VALUES.get(kind, {}).items():
             cleaned = _per_value(_column(table, column), lambda v: v.strip().lower(), pa.string())
             unknown = pc.and_(
@@ -685,6 +739,7 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
                     "role '", cleaned, "' is not one of " + ", ".join(allowed_values), ""
                 )
                 errors.append(pc.if_else(unknown, message, pa.scalar(None, pa.string())))
+                error_fields.append(column)
             else:
                 warned.append(unknown)
         if kind == "domestic_abuse":
@@ -699,6 +754,12 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
             "row_number": table.column("row_number"),
             "sid": sid,
             "own_error": pc.coalesce(*errors),
+            "own_field": pc.coalesce(
+                *(
+                    pc.if_else(pc.is_null(e), pa.scalar(None, pa.string()), f)
+                    for e, f in zip(errors, error_fields, strict=True)
+                )
+            ),
             "raw_sorted": table.column("raw_sorted"),
         }
     )
@@ -719,12 +780,17 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
                     || sid || ''' (first seen in row ' || first_good || '; kept that one)'
                 ELSE own_error
             END AS reason,
+            CASE
+                WHEN sid = '' OR first_good < row_number THEN 'source_record_id'
+                ELSE coalesce(own_field, '')
+            END AS field,
             sha256(raw_sorted) AS row_hash
         FROM firsts ORDER BY row_number
         """
     ).to_arrow_table()
     con.close()
     reason = verdict.column("reason").combine_chunks()
+    field_of = verdict.column("field").combine_chunks()
     good_mask = pc.is_null(reason)
     bad_rows = pc.indices_nonzero(pc.invert(good_mask)).to_pylist()
     bad = []
@@ -740,6 +806,7 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
                 source_record_id=sid[i].as_py(),
                 reason=reason[i].as_py(),
                 raw=raw,
+                field=field_of[i].as_py(),
             )
         )
     strip = {

@@ -219,9 +219,7 @@ def _candidates(ctx: AccessContext) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=related, merged_into__isnull=True).filter(pk__in=shared)
 
 
-def people_list(ctx: AccessContext, *, query: str = "", limit: int = 50) -> list[PersonView]:
-    """My people: everyone this user may open, optionally searched by name or NHS number."""
-    _require_context()
+def _people_matching(ctx: AccessContext, query: str) -> QuerySet[Person]:
     people = _candidates(ctx)
     # A NUL can match no name, and PostgreSQL refuses it in a text parameter (found by
     # schemathesis through the API's ?q=).
@@ -240,9 +238,27 @@ def people_list(ctx: AccessContext, *, query: str = "", limit: int = 50) -> list
         if digits.isdigit():
             terms = terms | Q(nhs_number=digits)
         people = people.filter(terms).distinct()
-    views = _views(ctx, list(people.order_by("family_name", "given_name", "pk")[:limit]))
+    return people
+
+
+def people_list(
+    ctx: AccessContext, *, query: str = "", limit: int = 50, offset: int = 0
+) -> list[PersonView]:
+    """My people: everyone this user may open, optionally searched by name or NHS number
+    (a page of them: ``offset`` and ``limit``)."""
+    _require_context()
+    people = _people_matching(ctx, query).order_by("family_name", "given_name", "pk")
+    views = _views(ctx, list(people[offset : offset + limit]))
     _note_returned((v.id for v in views), action="people.list")
     return views
+
+
+def people_count(ctx: AccessContext, *, query: str = "") -> int:
+    """How many people ``people_list`` pages through (a number, no one's record)."""
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return 0
+    return _people_matching(ctx, query).count()
 
 
 def person_get(ctx: AccessContext, person_id: int, *, action: str = "person.view") -> PersonView:
@@ -731,7 +747,9 @@ def death_get(ctx: AccessContext, death_id: int) -> DeathView:
 # accepted (the accepted referral is then its relationship).
 
 
-def _referrals(ctx: AccessContext, rows: QuerySet[Referral], action: str) -> list[Referral]:
+def _referrals(
+    ctx: AccessContext, rows: QuerySet[Referral], action: str, *, limit: int = 300, offset: int = 0
+) -> list[Referral]:
     _require_context()
     if ctx.role not in CASEWORK_ROLES:
         return []
@@ -740,22 +758,39 @@ def _referrals(ctx: AccessContext, rows: QuerySet[Referral], action: str) -> lis
         referrals = list(
             rows.select_related(
                 "person", "from_organisation", "to_organisation", "service", "sent_by"
-            ).order_by("-created_at")[:300]
+            ).order_by("-created_at", "-pk")[offset : offset + limit]
         )
     _note_returned(sorted({r.person_id for r in referrals}), action=action)
     return referrals
 
 
-def referrals_received(ctx: AccessContext) -> list[Referral]:
+def referrals_received(ctx: AccessContext, *, limit: int = 300, offset: int = 0) -> list[Referral]:
     return _referrals(
-        ctx, Referral.objects.filter(to_organisation_id=ctx.organisation_id), "referrals.inbox"
+        ctx,
+        Referral.objects.filter(to_organisation_id=ctx.organisation_id),
+        "referrals.inbox",
+        limit=limit,
+        offset=offset,
     )
 
 
-def referrals_sent(ctx: AccessContext) -> list[Referral]:
+def referrals_sent(ctx: AccessContext, *, limit: int = 300, offset: int = 0) -> list[Referral]:
     return _referrals(
-        ctx, Referral.objects.filter(from_organisation_id=ctx.organisation_id), "referrals.sent"
+        ctx,
+        Referral.objects.filter(from_organisation_id=ctx.organisation_id),
+        "referrals.sent",
+        limit=limit,
+        offset=offset,
     )
+
+
+def referrals_count(ctx: AccessContext, *, received: bool) -> int:
+    """How many referrals ``referrals_received`` (or ``_sent``) pages through."""
+    _require_context()
+    if ctx.role not in CASEWORK_ROLES:
+        return 0
+    side = "to_organisation_id" if received else "from_organisation_id"
+    return Referral.objects.filter(**{side: ctx.organisation_id}).count()
 
 
 def referral_get(ctx: AccessContext, referral_id: int) -> Referral:

@@ -51,7 +51,12 @@ class AuditMiddleware:
     def _should_write(request: HttpRequest, ctx: AuditContext) -> bool:
         if is_unattributed(request):
             return bool(ctx.person_ids or ctx.actions)
-        return bool(request.user.is_authenticated or ctx.person_ids or ctx.actions)
+        return bool(
+            request.user.is_authenticated
+            or getattr(request, "access", None) is not None
+            or ctx.person_ids
+            or ctx.actions
+        )
 
     @staticmethod
     def _flush(request: HttpRequest, ctx: AuditContext, response: HttpResponse) -> None:
@@ -66,7 +71,9 @@ class AuditMiddleware:
             return
         access = getattr(request, "access", None)
         user = request.user if request.user.is_authenticated else None
-        ctx.actor = actor_for(user, access.membership if access else None)
+        # A partner API client acts as its own service account (ADR 0019); a person as
+        # their membership.
+        ctx.actor = access.actor if access is not None else actor_for(user, None)
         if not ctx.actions:
             view_name = getattr(request.resolver_match, "view_name", "") or "unresolved"
             ctx.actions.append(f"{request.method} {view_name}")

@@ -40,6 +40,8 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
     if access.role == Role.DATA_MANAGER:
         items.append(("Imports", reverse("intake:imports")))
         items.append(("Review matches", reverse("intake:review")))
+    if access.role in {Role.MANAGER, Role.DATA_MANAGER, Role.ADMINISTRATOR}:
+        items.append(("API clients", reverse("partner_api:list")))
     if access.role == Role.PRIVACY_OFFICER:
         items.append(("Audit trail", reverse("audit:list")))
         items.append(("Information requests", reverse("governance:index")))

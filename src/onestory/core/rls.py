@@ -111,6 +111,14 @@ def acting(context: Context) -> Iterator[None]:
             _write(before)
 
 
+def act_for_rest_of_request(context: Context) -> None:
+    """Set who is acting without restoring it: only inside a request, whose middleware
+    (``acting``) puts the earlier settings back when the response is done. For an API
+    token, which is read after the middleware has set "nobody"."""
+    if enabled():
+        _write(context.values())
+
+
 @contextmanager
 def system() -> Iterator[None]:
     """Work the system does itself: commands, and imports, linking, merges and splits done

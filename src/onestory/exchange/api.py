@@ -18,6 +18,8 @@ from onestory.access.context import AccessContext
 from onestory.access.roles import CASEWORK_ROLES, Role
 from onestory.exchange.selectors import person_bundle
 from onestory.intake.services import feed_import
+from onestory.partner_api.auth import api_auth
+from onestory.partner_api.scopes import Scope
 from onestory_engine.feeds import FEED_KINDS
 from onestory_engine.intake import FeedRefused
 
@@ -67,6 +69,7 @@ def _outcome(status: int, text: str, code: str = "invalid") -> HttpResponse:
 
 @router.get(
     "/Patient/{person_id}/$everything",
+    auth=api_auth(Scope.PEOPLE_READ),
     summary="A person's shared record as a FHIR R4 Bundle, as far as you may see it",
     openapi_extra=_responses(
         {200: "A collection Bundle", 404: "No person found (an OperationOutcome)"}, FHIR_JSON
@@ -91,6 +94,7 @@ def fhir_patient_everything(request: HttpRequest, person_id: int) -> HttpRespons
 
 @router.post(
     "/Bundle",
+    auth=api_auth(Scope.EVENTS_WRITE),
     summary="Import a FHIR Bundle of Patient and Encounter resources as a partner feed",
     openapi_extra=_responses(
         {

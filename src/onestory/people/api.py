@@ -1,13 +1,18 @@
-"""People endpoints: the same reads as My people and the person page."""
+"""People endpoints: the same reads as My people and the person page, for staff sessions
+and for partner API clients holding ``people:read``."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router
+from ninja.pagination import paginate
 
 from onestory.access import scope
 from onestory.access.context import AccessContext
 from onestory.access.roles import CASEWORK_ROLES, Category
+from onestory.partner_api.auth import api_auth, caller, error_responses
+from onestory.partner_api.pagination import Pages, ScopedPage
+from onestory.partner_api.scopes import Scope
 from onestory.people.schemas import (
     AboutMeOut,
     ContactDetails,
@@ -17,12 +22,7 @@ from onestory.people.schemas import (
     TimelineEventOut,
 )
 
-router = Router(tags=["people"])
-
-
-def _access(request: HttpRequest) -> AccessContext:
-    access: AccessContext = request.auth  # type: ignore[attr-defined]
-    return access
+router = Router(tags=["people"], auth=api_auth(Scope.PEOPLE_READ))
 
 
 def _get(access: AccessContext, person_id: int, *, action: str) -> scope.PersonView:
@@ -43,17 +43,36 @@ def _summary(view: scope.PersonView) -> PersonSummary:
     )
 
 
-@router.get("", response=list[PersonSummary], summary="People you may see")
-def list_people(request: HttpRequest, q: str = "") -> list[PersonSummary]:
-    access = _access(request)
+@router.get(
+    "",
+    response={200: list[PersonSummary], **error_responses(403, 422)},
+    summary="People you may see",
+    description="The people your organisation works with today, by family name, a page at "
+    "a time (`limit`, at most 200, and `offset`); `q` searches names and NHS numbers. "
+    "Needs `people:read`.",
+)
+@paginate(Pages)
+def list_people(request: HttpRequest, q: str = "") -> ScopedPage[PersonSummary]:
+    access = caller(request)
+    query = q[:100]
     if access.role not in CASEWORK_ROLES:
-        return []
-    return [_summary(v) for v in scope.people_list(access, query=q[:100])]
+        return ScopedPage(lambda _offset, _limit: [], lambda: 0)
+    return ScopedPage(
+        lambda offset, limit: [
+            _summary(v) for v in scope.people_list(access, query=query, limit=limit, offset=offset)
+        ],
+        lambda: scope.people_count(access, query=query),
+    )
 
 
-@router.get("/{person_id}", response={200: PersonDetail, 404: dict[str, str]}, summary="One person")
-def get_person(request: HttpRequest, person_id: int) -> PersonDetail | tuple[int, dict[str, str]]:
-    access = _access(request)
+@router.get(
+    "/{person_id}",
+    response={200: PersonDetail, **error_responses(403, 404, 422)},
+    summary="One person",
+    description="One person, as far as you may see them. Needs `people:read`.",
+)
+def get_person(request: HttpRequest, person_id: int) -> PersonDetail:
+    access = caller(request)
     view = _get(access, person_id, action="person.view")
     p = view.person
     versions = scope.about_me_versions(access, view)
@@ -98,13 +117,14 @@ def get_person(request: HttpRequest, person_id: int) -> PersonDetail | tuple[int
 
 @router.get(
     "/{person_id}/timeline",
-    response={200: list[TimelineEventOut], 404: dict[str, str]},
+    response={200: list[TimelineEventOut], **error_responses(403, 404, 422)},
     summary="A person's timeline, as far as you may see it",
+    description="Needs `people:read`.",
 )
 def get_timeline(
     request: HttpRequest, person_id: int, category: Category | None = None
 ) -> list[TimelineEventOut]:
-    access = _access(request)
+    access = caller(request)
     view = _get(access, person_id, action="person.timeline")
     events = scope.timeline(access, view, category=category.value if category else None)
     return [
