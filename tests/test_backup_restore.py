@@ -57,10 +57,19 @@ def two_databases() -> Iterator[tuple[str, str]]:
                 )
 
 
+def _admin(url: str) -> str:
+    """The same database as the local superuser: backups and restores are made as a role
+    row-level security does not bind (ADR 0022); the application's own role sees no one."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    return urlunsplit(parts._replace(netloc=f"postgres@{host}:{parts.port or 5432}"))
+
+
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ONESTORY_", "DATABASE"))}
     env.update(
         DATABASE_URL=database_url,
+        ONESTORY_ADMIN_DATABASE_URL=_admin(database_url),
         ONESTORY_DATA_DIR=str(data_dir),
         DJANGO_SETTINGS_MODULE="onestory.settings",
         PYTHONPATH=str(REPO / "src"),
@@ -78,7 +87,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 
 def _row_counts(url: str) -> dict[str, int]:
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(_admin(url)) as conn:
         tables = [
             r[0]
             for r in conn.execute(

@@ -18,7 +18,13 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-SECRET_VARS = ("ONESTORY_SECRET_KEY", "ONESTORY_AUDIT_KEY", "POSTGRES_PASSWORD")
+SECRET_VARS = (
+    "ONESTORY_SECRET_KEY",
+    "ONESTORY_AUDIT_KEY",
+    "POSTGRES_PASSWORD",
+    "ONESTORY_DB_OWNER_PASSWORD",
+    "ONESTORY_DB_WEB_PASSWORD",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,15 +209,28 @@ def test_compose_takes_secrets_from_the_environment(compose: dict[str, Any]) -> 
         assert raw["ONESTORY_PRODUCTION"] == "1", service
         for name in ("ONESTORY_SECRET_KEY", "ONESTORY_AUDIT_KEY"):
             assert re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", raw[name]), (service, raw[name])
-        assert "${POSTGRES_PASSWORD:?" in raw["DATABASE_URL"]
+        # The app never logs in as the superuser: row-level security must bind it (ADR 0022).
+        login = "onestory_owner" if service == "migrate" else "onestory_web"
+        password = (
+            "ONESTORY_DB_OWNER_PASSWORD" if service == "migrate" else "ONESTORY_DB_WEB_PASSWORD"
+        )
+        assert raw["DATABASE_URL"].startswith(f"postgres://{login}:${{{password}:?"), service
     db_env = compose["services"]["db"]["environment"]
     assert db_env["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    assert any(
+        v.startswith("./scripts/database-init.sh:/docker-entrypoint-initdb.d/")
+        for v in compose["services"]["db"]["volumes"]
+    )
     # Without each secret, compose refuses to start, naming it.
     full = dict.fromkeys(SECRET_VARS, "x" * 60) | {"ONESTORY_ALLOWED_HOSTS": "a.example"}
     for missing in SECRET_VARS:
         env = {k: v for k, v in full.items() if k != missing}
         with pytest.raises(LookupError, match=missing):
-            _app_env(compose, "web", env) | {"db": interpolate(db_env["POSTGRES_PASSWORD"], env)}
+            (
+                _app_env(compose, "web", env)
+                | _app_env(compose, "migrate", env)
+                | _app_env(compose, "db", env)
+            )
 
 
 def test_composes_environment_satisfies_the_production_settings(
@@ -221,12 +240,14 @@ def test_composes_environment_satisfies_the_production_settings(
         "ONESTORY_SECRET_KEY": secrets.token_urlsafe(64),
         "ONESTORY_AUDIT_KEY": secrets.token_urlsafe(48),
         "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+        "ONESTORY_DB_OWNER_PASSWORD": secrets.token_urlsafe(24),
+        "ONESTORY_DB_WEB_PASSWORD": secrets.token_urlsafe(24),
         "ONESTORY_ALLOWED_HOSTS": "onestory.example.org",
     }
     app_env = _app_env(compose, "web", given)
     assert (
         app_env["DATABASE_URL"]
-        == f"postgres://onestory:{given['POSTGRES_PASSWORD']}@db:5432/onestory"
+        == f"postgres://onestory_web:{given['ONESTORY_DB_WEB_PASSWORD']}@db:5432/onestory"
     )
     env = {
         k: v

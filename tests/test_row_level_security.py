@@ -325,3 +325,26 @@ def test_the_deploy_check_refuses_a_role_that_bypasses_the_policies() -> None:
     assert rls.role_problem(superuser=False, bypassrls=False) is None
     assert "superuser" in (rls.role_problem(superuser=True, bypassrls=False) or "")
     assert "BYPASSRLS" in (rls.role_problem(superuser=False, bypassrls=True) or "")
+
+
+@pytest.mark.parametrize(("user", "refused"), [("postgres", True), ("onestory_ci", False)])
+def test_check_deploy_refuses_a_superuser_connection(user: str, refused: bool) -> None:
+    """``check --deploy --database default`` fails (onestory.E022) for a role that the
+    policies do not bind, and passes for the CI's own role."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DJANGO_"))}
+    env.update(
+        DATABASE_URL=f"postgres://{user}@127.0.0.1:5432/postgres",
+        DJANGO_SETTINGS_MODULE="onestory.settings",
+        PYTHONPATH=str(repo / "src"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--database", "default"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert ("onestory.E022" in result.stderr + result.stdout) is refused, result.stderr

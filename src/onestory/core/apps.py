@@ -9,12 +9,13 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        checks.register(database_role_check, checks.Tags.security, deploy=True)
+        # A database check: `check --deploy --database default` (docs/deploy.md).
+        checks.register(database_role_check, checks.Tags.database, deploy=True)
 
 
 def database_role_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """``check --deploy``: row-level security binds only a role that is neither superuser nor
-    BYPASSRLS (ADR 0022)."""
+    """``check --deploy --database default``: row-level security binds only a role that is
+    neither superuser nor BYPASSRLS (ADR 0022)."""
     from django.db import DatabaseError
 
     from onestory.core import rls
