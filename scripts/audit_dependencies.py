@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
+from importlib import metadata
+from typing import Any
 
 
 def main() -> int:
@@ -43,12 +46,46 @@ def main() -> int:
             print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})")
     audited = len(deps) - len(skipped)
     print(f"pip-audit: {audited} of {len(deps)} packages audited, {len(vulnerable)} vulnerable")
+    if skipped:
+        # Where PyPI answers only for a project (not one release), its advisories are those of
+        # the latest release: they are ours exactly when we run the latest release.
+        latest_audited, latest_vulnerable, behind = _audit_latest(skipped)
+        vulnerable += latest_vulnerable
+        audited += latest_audited
+        print(
+            f"PyPI project JSON: {latest_audited} more packages audited (the latest release is "
+            f"the one installed), {len(latest_vulnerable)} vulnerable; {len(behind)} not "
+            "audited (behind the latest release"
+            + (f": {', '.join(behind[:8])}{' …' if len(behind) > 8 else ''})" if behind else ")")
+        )
     if skipped and not audited:
         print(
             "pip-audit: no vulnerability database could be reached from this machine, so "
             "nothing was audited (run `make audit` where PyPI's JSON API or OSV is reachable)"
         )
     return 1 if vulnerable else 0
+
+
+def _audit_latest(deps: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]], list[str]]:
+    audited, vulnerable, behind = 0, [], []
+    for dep in deps:
+        dep = {**dep, "version": dep.get("version") or metadata.version(dep["name"])}
+        url = f"https://pypi.org/pypi/{dep['name']}/json"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                project = json.load(answer)
+        except (OSError, ValueError):
+            behind.append(f"{dep['name']} (unreachable)")
+            continue
+        if project["info"]["version"] != dep["version"]:
+            behind.append(f"{dep['name']} {dep['version']}")
+            continue
+        audited += 1
+        for vuln in project.get("vulnerabilities") or []:
+            fixes = ", ".join(vuln.get("fixed_in") or []) or "no fixed release"
+            print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})")
+            vulnerable.append(dep)
+    return audited, vulnerable, behind
 
 
 if __name__ == "__main__":

@@ -50,7 +50,15 @@ def _responses(
         }
         for status, text in described.items()
     }
-    for status, text in (json_bodies or {}).items():
+    # The partner API's own refusals: a bad token, a missing scope, too many requests.
+    errors = {
+        401: "No valid session or token",
+        403: "The token lacks the scope this needs",
+        429: "Too many requests: wait as Retry-After says",
+    }
+    for status, text in {**errors, **(json_bodies or {})}.items():
+        if status in responses:
+            continue
         responses[status] = {
             "description": text,
             "content": {"application/json": {"schema": {"type": "object"}}},

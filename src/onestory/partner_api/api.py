@@ -15,6 +15,7 @@ from onestory.access import policy, scope
 from onestory.access.context import AccessContext
 from onestory.access.models import Organisation, Service
 from onestory.access.roles import CASEWORK_ROLES, Role
+from onestory.core import rls
 from onestory.intake.models import Source
 from onestory.intake.services import feed_rows_import
 from onestory.partner_api.auth import (
@@ -142,7 +143,9 @@ def push_events(request: HttpRequest, payload: EventBatch) -> EventBatchResult:
 
 
 def _referral_out(referral: Referral) -> ReferralOut:
-    person = referral.person
+    # Who a referral is about, as its page shows it (even before it is accepted, ADR 0022).
+    with rls.basis("identity"):
+        person = referral.person
     return ReferralOut(
         id=referral.pk,
         version=referral.version,
