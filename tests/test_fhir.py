@@ -365,8 +365,19 @@ def test_the_api_imports_a_bundle_for_data_managers_only(record: World) -> None:
     bad = signed_in_client(record.user("data_manager")).post(
         url, '{"resourceType": "Patient"}', content_type="application/fhir+json"
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 409  # well-formed, and refused: as the API answers such
     assert "must be a FHIR Bundle" in json.loads(bad.content)["issue"][0]["diagnostics"]
+    # An unknown kind or a bad source name is an invalid request, naming the field.
+    client = signed_in_client(record.user("data_manager"))
+    for query, field in (
+        ("kind=nothing&source=ok", "kind"),
+        ("kind=ed&source=no%20good", "source"),
+    ):
+        invalid = client.post(
+            f"/api/v1/fhir/Bundle?{query}", body, content_type="application/fhir+json"
+        )
+        assert invalid.status_code == 422, (query, invalid.content)
+        assert field in invalid.content.decode()
 
 
 def test_the_person_page_offers_the_download(record: World) -> None:

@@ -7,11 +7,11 @@ import json
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Query, Router
 
 from onestory.access import scope
 from onestory.access.context import AccessContext
@@ -26,6 +26,13 @@ from onestory_engine.intake import FeedRefused
 router = Router(tags=["fhir"])
 FHIR_JSON = "application/fhir+json"
 SOURCE_NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # as the upload page's source name
+# The feed kinds, as the schema's enum (checked against the engine's list below).
+FeedKind = Literal[
+    "ed", "housing", "substance", "mental_health", "domestic_abuse", "police", "probation",
+    "prison", "register",
+]  # fmt: skip
+if set(get_args(FeedKind)) != set(FEED_KINDS):  # pragma: no cover - a new kind needs adding
+    raise ImportError("exchange.api.FeedKind must list every feed kind")
 
 
 def _access(request: HttpRequest) -> AccessContext:
@@ -106,23 +113,26 @@ def fhir_patient_everything(request: HttpRequest, person_id: int) -> HttpRespons
     summary="Import a FHIR Bundle of Patient and Encounter resources as a partner feed",
     openapi_extra=_responses(
         {
-            400: "The Bundle cannot be used (an OperationOutcome)",
+            400: "The Bundle is larger than the upload limit (an OperationOutcome)",
+            409: "The Bundle cannot be used (an OperationOutcome)",
             403: "Only data managers import feeds (an OperationOutcome)",
         },
         FHIR_JSON,
         {200: "The import's summary and quarantined entries"},
     ),
 )
-def fhir_import_bundle(request: HttpRequest, kind: str, source: str) -> HttpResponse:
+def fhir_import_bundle(
+    request: HttpRequest,
+    kind: FeedKind,
+    source: str = Query(..., pattern=f"^{SOURCE_NAME.pattern}$"),
+) -> HttpResponse:
     """The same import as an uploaded feed file (data managers, their own organisation's
-    sources); the body is the Bundle's JSON."""
+    sources); the body is the Bundle's JSON. An unknown kind or a bad source name is a 422
+    (the query is invalid); a Bundle that cannot be used is a 409, as the API answers any
+    well-formed request it refuses."""
     access = _access(request)
     if access.role != Role.DATA_MANAGER:
         return _outcome(403, "Only data managers import feeds", "forbidden")
-    if not SOURCE_NAME.fullmatch(source):
-        return _outcome(400, "source must be letters, numbers, hyphens or underscores")
-    if kind not in FEED_KINDS:
-        return _outcome(400, f"unknown feed kind '{kind}': expected one of {', '.join(FEED_KINDS)}")
     if len(request.body) > settings.ONESTORY_MAX_UPLOAD_BYTES:
         return _outcome(400, "The Bundle is larger than the upload limit", "too-costly")
     with tempfile.NamedTemporaryFile(suffix=".json") as tmp:
@@ -140,7 +150,7 @@ def fhir_import_bundle(request: HttpRequest, kind: str, source: str) -> HttpResp
                 allowed_organisation=access.organisation,
             )
         except FeedRefused as exc:
-            return _outcome(400, f"The Bundle cannot be used: {exc}")
+            return _outcome(409, f"The Bundle cannot be used: {exc}")
     run = result.run
     body = {
         "import": run.pk,
