@@ -126,6 +126,18 @@ def _audit_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _server_role(database_url: str) -> str:
+    """Who the server logs in as, and whether row-level security binds that role."""
+    name = _psql(database_url, "SELECT current_user")
+    bound = _psql(
+        database_url,
+        "SELECT NOT (rolsuper OR rolbypassrls) FROM pg_roles WHERE rolname = current_user",
+    )
+    if bound == "True":
+        return f"{name} (row-level security binds it)"
+    return f"{name} (it bypasses row-level security)"
+
+
 def _psql(database_url: str, sql: str) -> str:
     import psycopg
 
@@ -376,7 +388,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.rebuild:
         _recreate(args.database_url)
     built = build(args.database_url, data_dir, args.load_people, args.load_events)
+    # A reused database gets the migrations made since it was built.
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--noinput", "-v0"],
+        env=_env(args.database_url, data_dir), cwd=ROOT, check=True,
+    )  # fmt: skip
     env = _production_env(args.database_url, data_dir)
+    # The server may log in as another role: one row-level security binds, as in production.
+    serve_env = _production_env(args.serve_database_url or args.database_url, data_dir)
     for name in ("access.log", "error.log"):
         (data_dir / name).unlink(missing_ok=True)
     subprocess.run(
@@ -394,7 +413,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
          "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers)],
-        env=env, cwd=ROOT,
+        env=serve_env, cwd=ROOT,
     )  # fmt: skip
     pages = {
         "static asset (anchor)": ["/static/govuk/govuk-frontend.min.css"],
@@ -441,6 +460,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_seconds": args.duration,
         "web_workers": args.web_workers,
         "web_threads": 4,
+        "server_role": _server_role(args.serve_database_url or args.database_url),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -460,7 +480,8 @@ def _markdown(report: dict[str, Any]) -> str:
         f"Written by `python -m bench.load`. {db['people']:,} people and {db['events']:,} "
         f"timeline events on PostgreSQL {m['postgres']}; gunicorn (`gunicorn.conf.py`, "
         f"production settings) with {report['web_workers']} workers × "
-        f"{report['web_threads']} threads on loopback; `wrk` at "
+        f"{report['web_threads']} threads on loopback, logged in to PostgreSQL as "
+        f"{report.get('server_role', 'the build role')}; `wrk` at "
         f"{report['connections']} connections for {report['duration_seconds']} s per page "
         f"after a 3 s warm-up, every request signed in as a navigator (one of {SESSIONS} "
         f"sessions, saved on every request as in production). The person page rotates "
@@ -503,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-events", type=int, default=5_000_000)
     parser.add_argument("--database-url", default=os.environ.get("ONESTORY_LOAD_DATABASE_URL",
                                                                  DEFAULT_URL))  # fmt: skip
+    parser.add_argument(
+        "--serve-database-url",
+        default=os.environ.get("ONESTORY_LOAD_SERVE_DATABASE_URL", ""),
+        help="the server's own login (default: --database-url), e.g. a role row-level "
+        "security binds",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-load")
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=50)
