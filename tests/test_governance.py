@@ -406,3 +406,39 @@ def test_movers_and_dormant_accounts_are_shown(world: World, client_for: Any) ->
     assert "Not signed in for 90 days" in page  # the analyst: a role since 200 days, no sign-in
     assert "Check due" in page  # and not checked for more than six months
     assert client_for("navigator").get("/governance/access-review/").status_code == 403
+
+
+def test_a_destroyed_feed_record_is_not_imported_again(
+    world: World, client_for: Any, tmp_path: Any
+) -> None:
+    """The partner's extract may still hold a record destroyed under the retention schedule:
+    importing it again quarantines that row, naming why, and keeps no identifier of it."""
+    from onestory.intake.models import DestroyedRecord, QuarantinedRow, SourceRecord
+    from tests.test_import import do_import, write_csv
+
+    old = _old_person(world, 9)
+    long_ago = timezone.localdate().replace(year=timezone.localdate().year - 9).isoformat()
+    today = timezone.localdate().isoformat()
+    path = write_csv(
+        tmp_path / "ed.csv",
+        [
+            ["OLD1", "Olive", "Oldcase", "1960-02-02", "", "", long_ago, "attendance", "walk_in"],
+            ["NEW1", "Nina", "Newcase", "1991-01-01", "", "", today, "attendance", "walk_in"],
+        ],
+    )
+    assert do_import(path).summary == "accepted=2 updated=0 unchanged=0 quarantined=0"
+    SourceRecord.objects.filter(source_record_id="OLD1").update(person=old)
+    done = client_for("privacy_officer").post(
+        f"/governance/retention/{old.pk}/",
+        {"step": "destroy", "reason": "No contact for 9 years", "confirm": "on"},
+    )
+    assert done.status_code == 302
+    assert not SourceRecord.objects.filter(source_record_id="OLD1").exists()
+    tombstone = DestroyedRecord.objects.get()
+    assert "OLD1" not in tombstone.record_key and len(tombstone.record_key) == 64
+
+    again = do_import(path)
+    assert again.summary == "accepted=0 updated=0 unchanged=1 quarantined=1"
+    reason = QuarantinedRow.objects.get(import_run=again.run).reason
+    assert reason.startswith("row 2: source_record_id OLD1 was destroyed under the retention")
+    assert not SourceRecord.objects.filter(source_record_id="OLD1").exists()

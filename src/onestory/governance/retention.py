@@ -30,6 +30,7 @@ from onestory.governance.models import (
 )
 from onestory.governance.selectors import merged_ids, person_models
 from onestory.intake.models import SourceRecord
+from onestory.intake.services import remember_destroyed
 from onestory.people.models import Person, TimelineEvent
 
 MENTAL_HEALTH = "mental_health"
@@ -142,6 +143,12 @@ def destroy(*, actor: AccessContext, person_id: int, reason: str, today: date) -
         ids = merged_ids(person_id)
         keep_mh = item.scope == DestructionScope.ALL_BUT_MENTAL_HEALTH
         counts: dict[str, int] = {}
+        # The partner's extract may still hold the feed records: remember them, without
+        # their identifiers, so importing it again does not bring them back.
+        destroyed_records = SourceRecord._default_manager.filter(person_id__in=ids)
+        if keep_mh:
+            destroyed_records = destroyed_records.exclude(timeline_event__category=MENTAL_HEALTH)
+        remember_destroyed(destroyed_records.values_list("source_id", "source_record_id"), today)
         # Rows hanging off a person's rows first, then the person's own rows.
         for model, lookup in reversed(person_models()):
             rows = model._default_manager.filter(**{f"{lookup}__in": ids})

@@ -71,6 +71,26 @@ class QuarantinedRow(models.Model):
         return f"row {self.row_number}: {self.reason}"
 
 
+class DestroyedRecord(models.Model):
+    """A feed record destroyed under the retention schedule, so that the partner sending it
+    again does not bring it back. Holds no identifier: a keyed hash of the record's id within
+    its source (``intake.services.destroyed_key``), and the day."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    record_key = models.CharField(max_length=64)
+    destroyed_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "record_key"], name="one_tombstone_per_record"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Destroyed record of source {self.source_id}"
+
+
 class SourceRecord(models.Model):
     """One row of a partner feed, as last received, with its standardised identity."""
 

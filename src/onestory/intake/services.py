@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from onestory.access.models import Organisation, OrganisationType, User
 from onestory.audit import services as audit
 from onestory.audit.services import Actor
 from onestory.core import rls
 from onestory.core.bulk import insert_rows, insert_table, select_table, update_table
-from onestory.intake.models import ImportRun, LinkageModel, QuarantinedRow, Source, SourceRecord
-from onestory_engine.intake import FeedRefused, ParsedFeed, limit_chars, read_feed, read_rows
+from onestory.intake.models import (
+    DestroyedRecord,
+    ImportRun,
+    LinkageModel,
+    QuarantinedRow,
+    Source,
+    SourceRecord,
+)
+from onestory_engine.intake import (
+    BadRow,
+    FeedRefused,
+    ParsedFeed,
+    limit_chars,
+    read_feed,
+    read_rows,
+)
 
 # The organisation type a new partner gets when its first feed arrives (editable after).
 KIND_ORGANISATION_TYPE = {
@@ -163,6 +182,58 @@ def feed_rows_import(
     )
 
 
+def destroyed_key(source_id: int, source_record_id: str) -> str:
+    """The keyed hash a destroyed record is remembered by (the audit key: it never changes)."""
+    return salted_hmac(
+        "onestory.destroyed-record",
+        f"{source_id}:{source_record_id}",
+        secret=settings.AUDIT_HMAC_KEY,
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def _leave_out_destroyed(parsed: ParsedFeed, source: Source) -> None:
+    """Rows whose record was destroyed under the retention schedule are quarantined, not
+    stored again (the partner's extract may still hold them)."""
+    destroyed = dict(
+        DestroyedRecord.objects.filter(source=source).values_list("record_key", "destroyed_on")
+    )
+    if not destroyed or parsed.good.num_rows == 0:
+        return
+    ids = parsed.good.column("source_record_id").to_pylist()
+    keys = [destroyed_key(source.pk, str(i)) for i in ids]
+    hit = [k in destroyed for k in keys]
+    if not any(hit):
+        return
+    rows = parsed.good.filter(pa.array(hit)).to_pylist()
+    for row, key in zip(rows, (k for k, h in zip(keys, hit, strict=True) if h), strict=True):
+        raw = row.get("raw")
+        parsed.bad.append(
+            BadRow(
+                int(row["row_number"]),
+                str(row["source_record_id"]),
+                f"row {row['row_number']}: source_record_id {row['source_record_id']} was "
+                f"destroyed under the retention schedule on {destroyed[key]:%-d %B %Y}, so it "
+                "is not imported again; remove it from the extract",
+                json.loads(raw) if isinstance(raw, str) else {},
+                "source_record_id",
+            )
+        )
+    parsed.bad.sort(key=lambda b: b.row_number)
+    parsed.good = parsed.good.filter(pa.array([not h for h in hit]))
+
+
+def remember_destroyed(records: Iterable[tuple[int, str]], on: date) -> int:
+    """Tombstones for feed records about to be destroyed (source id, source record id)."""
+    made = [
+        DestroyedRecord(source_id=source_id, record_key=destroyed_key(source_id, rid),
+                        destroyed_on=on)
+        for source_id, rid in records
+    ]  # fmt: skip
+    DestroyedRecord.objects.bulk_create(made, ignore_conflicts=True)
+    return len(made)
+
+
 def feed_store(
     *,
     actor: Actor,
@@ -202,6 +273,7 @@ def feed_store(
             ("id", "source_record_id", "row_hash"),
             {"id": pa.int64(), "source_record_id": pa.string(), "row_hash": pa.string()},
         )
+        _leave_out_destroyed(parsed, source)
         new, changed, unchanged = _sorted_out(parsed.good, existing)
         insert_table(
             SourceRecord,
