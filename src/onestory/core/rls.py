@@ -78,7 +78,7 @@ def enabled() -> bool:
 def _read() -> dict[str, str]:
     names = ", ".join(f"current_setting('onestory.{name}', true)" for name in SETTINGS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {names}")  # nosec B608: names are this module's constants
+        cursor.execute(f"SELECT {names}")
         row = cursor.fetchone()
     return {name: (value or "") for name, value in zip(SETTINGS, row or (), strict=True)}
 
@@ -86,7 +86,7 @@ def _read() -> dict[str, str]:
 def _write(values: dict[str, str]) -> None:
     sql = ", ".join(f"set_config('onestory.{name}', %s, false)" for name in SETTINGS)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sql}", [values.get(name, "") for name in SETTINGS])  # nosec B608
+        cursor.execute(f"SELECT {sql}", [values.get(name, "") for name in SETTINGS])
 
 
 def current() -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Field, Query, Router, Schema
 
 from onestory.access import scope
 from onestory.access.context import AccessContext
@@ -33,6 +33,13 @@ FeedKind = Literal[
 ]  # fmt: skip
 if set(get_args(FeedKind)) != set(FEED_KINDS):  # pragma: no cover - a new kind needs adding
     raise ImportError("exchange.api.FeedKind must list every feed kind")
+
+
+class BundleQuery(Schema):
+    """Where an imported Bundle goes: the feed kind and the source's name."""
+
+    kind: FeedKind
+    source: str = Field(pattern=f"^{SOURCE_NAME.pattern}$")
 
 
 def _access(request: HttpRequest) -> AccessContext:
@@ -123,8 +130,7 @@ def fhir_patient_everything(request: HttpRequest, person_id: int) -> HttpRespons
 )
 def fhir_import_bundle(
     request: HttpRequest,
-    kind: FeedKind,
-    source: str = Query(..., pattern=f"^{SOURCE_NAME.pattern}$"),
+    query: Query[BundleQuery],
 ) -> HttpResponse:
     """The same import as an uploaded feed file (data managers, their own organisation's
     sources); the body is the Bundle's JSON. An unknown kind or a bad source name is a 422
@@ -141,11 +147,11 @@ def fhir_import_bundle(
         try:
             result = feed_import(
                 actor=access.actor,
-                kind=kind,
+                kind=query.kind,
                 path=Path(tmp.name),
-                source_name=source,
+                source_name=query.source,
                 organisation_name=access.organisation.name,
-                file_name=f"{source}.json",
+                file_name=f"{query.source}.json",
                 imported_by=access.user,
                 allowed_organisation=access.organisation,
             )

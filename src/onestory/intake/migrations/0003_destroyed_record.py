@@ -5,22 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0002_initial'),
+        ("intake", "0002_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DestroyedRecord',
+            name="DestroyedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_key', models.CharField(max_length=64)),
-                ('destroyed_on', models.DateField()),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='intake.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_key", models.CharField(max_length=64)),
+                ("destroyed_on", models.DateField()),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="intake.source",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'record_key'), name='one_tombstone_per_record')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "record_key"), name="one_tombstone_per_record"
+                    )
+                ],
             },
         ),
     ]
