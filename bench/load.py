@@ -395,7 +395,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )  # fmt: skip
     env = _production_env(args.database_url, data_dir)
     # The server may log in as another role: one row-level security binds, as in production.
-    serve_env = _production_env(args.serve_database_url or args.database_url, data_dir)
+    serve_env = {**env, "DATABASE_URL": args.serve_database_url or args.database_url}
     for name in ("access.log", "error.log"):
         (data_dir / name).unlink(missing_ok=True)
     subprocess.run(
@@ -489,7 +489,7 @@ def _markdown(report: dict[str, Any]) -> str:
         f"({report['caseload_events']:,} timeline events between them).",
         "",
         f"**Load conditions:** {m['cpus']} CPUs shared by the server, PostgreSQL, `wrk` and "
-        "other engineers' test runs on the same machine; 1-minute load average "
+        "whatever else the machine was running; 1-minute load average "
         f"{m['load_average_1min_before']} before the run and {m['load_average_1min_after']} "
         "after (the column below gives it after each page). Latencies are therefore upper "
         "bounds for a dedicated server.",
