@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from onestory.audit.models import AuditEvent
 from onestory.core.logs import JsonFormatter, without_query
 from tests.conftest import World
 from tests.test_hardening import SECRETS
+from tests.test_hardening import _production_env as production_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -194,22 +194,7 @@ def test_a_proxys_request_id_is_kept_only_when_it_looks_like_one() -> None:
 
 
 def _production_env(data_dir: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ONESTORY_", "DATABASE_URL", "DJANGO_"))
-    }
-    env.update(
-        ONESTORY_PRODUCTION="1",
-        ONESTORY_DATA_DIR=str(data_dir),
-        ONESTORY_SECRET_KEY=secrets.token_urlsafe(64),
-        ONESTORY_AUDIT_KEY=secrets.token_urlsafe(48),
-        ONESTORY_ALLOWED_HOSTS="127.0.0.1",
-        ONESTORY_BEHIND_PROXY="1",
-        DJANGO_SETTINGS_MODULE="onestory.settings",
-        PYTHONPATH=str(REPO / "src"),
-    )
-    return env
+    return production_env(data_dir, ONESTORY_ALLOWED_HOSTS="127.0.0.1", ONESTORY_BEHIND_PROXY="1")
 
 
 def _get(url: str, **headers: str) -> tuple[int, dict[str, str]]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -206,24 +207,31 @@ def insert_table(
             return int(table.num_rows)
         # PostgreSQL refuses COPY into a table with row-level security (ADR 0022): COPY into
         # a temporary table, then one INSERT … SELECT, which the policies check.
-        qn = connection.ops.quote_name
-        temp = qn(f"bulk_new_{model._meta.db_table}")
         types = [f.rel_db_type(connection) if f.is_relation else f.db_type(connection)
                  for f in fields]  # fmt: skip
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {temp} ("
-            + ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-            + ")"
-        )
-        _write_table(cursor, f"bulk_new_{model._meta.db_table}", columns, ready)
         names = ", ".join(columns)
-        cursor.execute(
-            f"INSERT INTO {qn(model._meta.db_table)} ({names}) "  # noqa: S608
-            f"SELECT {names} FROM {temp}"
-        )
-        cursor.execute(f"DROP TABLE {temp}")
+        target = connection.ops.quote_name(model._meta.db_table)
+        with _staged(cursor, f"bulk_new_{model._meta.db_table}", columns, types, ready) as temp:
+            cursor.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM {temp}")  # noqa: S608
     return int(table.num_rows)
+
+
+@contextmanager
+def _staged(
+    cursor: Any, name: str, columns: list[str], types: list[str | None], table: pa.Table
+) -> Iterator[str]:
+    """``table`` in a temporary table of these columns and types, for one statement that
+    reads it (the quoted name is yielded); dropped afterwards."""
+    temp = connection.ops.quote_name(name)
+    cursor.execute(f"DROP TABLE IF EXISTS {temp}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {temp} ("
+        + ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
+        + ")"
+    )
+    _write_table(cursor, name, columns, table)
+    yield temp
+    cursor.execute(f"DROP TABLE {temp}")
 
 
 _row_security: dict[tuple[str, str], bool] = {}
@@ -256,9 +264,7 @@ def update_table(
     assert table.column_names[0] in (meta.pk.attname, "id"), table.column_names
     fields, ready = _arrow_columns(model, table, constants or {})
     fields[0] = meta.pk
-    qn = connection.ops.quote_name
-    temp = qn(f"bulk_{meta.db_table}")
-    target = qn(meta.db_table)
+    target = connection.ops.quote_name(meta.db_table)
     columns = [f"c{i}" for i in range(len(fields))]
     types = [
         f.rel_db_type(connection) if f.is_relation or f is meta.pk else f.db_type(connection)
@@ -267,19 +273,14 @@ def update_table(
     assignments = ", ".join(
         f"{_column(f)} = t.{c}" for f, c in zip(fields[1:], columns[1:], strict=True)
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {temp} ("
-            + ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-            + ")"
-        )
-        _write_table(cursor, f"bulk_{meta.db_table}", columns, ready)
+    with (
+        connection.cursor() as cursor,
+        _staged(cursor, f"bulk_{meta.db_table}", columns, types, ready) as temp,
+    ):
         cursor.execute(
             f"UPDATE {target} SET {assignments} FROM {temp} AS t "  # noqa: S608
             f"WHERE {target}.{_column(meta.pk)} = t.c0"
         )
-        cursor.execute(f"DROP TABLE {temp}")
     return int(table.num_rows)
 
 

@@ -21,8 +21,8 @@ the first layer alone applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection
@@ -95,13 +95,18 @@ def current() -> dict[str, str]:
 
 
 @contextmanager
-def acting(context: Context) -> Iterator[None]:
-    """Run the block as ``context``; the settings before it come back afterwards."""
+def _switched(change: Callable[[dict[str, str]], dict[str, str] | None]) -> Iterator[None]:
+    """Run the block with the settings ``change`` makes of the current ones (``None``: as
+    they are); the settings before it come back afterwards."""
     if not enabled():
         yield
         return
     before = _read()
-    _write(context.values())
+    after = change(before)
+    if after is None:
+        yield
+        return
+    _write(after)
     try:
         yield
     finally:
@@ -109,6 +114,11 @@ def acting(context: Context) -> Iterator[None]:
         # set inside it), and the next request or command sets its own anyway.
         with suppress(DatabaseError):
             _write(before)
+
+
+def acting(context: Context) -> AbstractContextManager[None]:
+    """Run the block as ``context``; the settings before it come back afterwards."""
+    return _switched(lambda before: context.values())
 
 
 def act_for_rest_of_request(context: Context) -> None:
@@ -133,19 +143,8 @@ def basis(name: str) -> Iterator[None]:
     system the block needs nothing more."""
     if name not in BASES:
         raise ValueError(f"unknown row-level security basis {name!r}")
-    if not enabled():
+    with _switched(lambda before: {**before, "basis": name} if before["actor"] == "user" else None):
         yield
-        return
-    before = _read()
-    if before["actor"] != "user":
-        yield
-        return
-    _write({**before, "basis": name})
-    try:
-        yield
-    finally:
-        with suppress(DatabaseError):
-            _write(before)
 
 
 APP_ROLE = "onestory_app"
