@@ -166,7 +166,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, and a statement run five times on a connection is
+    # prepared: the row-level security policies make planning dearer than running most of
+    # the person page's queries (bench/results/load.md). A deployment behind a pooler in
+    # transaction mode, where prepared statements do not survive, sets
+    # ONESTORY_DB_PREPARED_STATEMENTS=0 (docs/deploy.md).
+    if _env_bool("ONESTORY_DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain and version
     # checks serialise instead of failing with "database is locked" half way through.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
