@@ -730,3 +730,48 @@ def test_memberships_outside_casework_cannot_be_allocated(world: World) -> None:
     assert Membership.objects.filter(user=analyst, role="analyst").exists()
     with pytest.raises(services.CaseworkError, match="does not do casework"):
         allocate(world, person, worker="analyst", by="manager")
+
+
+def test_the_timeline_shows_fifty_events_a_page_newest_first(world: World) -> None:
+    """Someone with years of A&E attendances has hundreds of events: the page shows the
+    newest 50, says how many there are, and links to older ones (keeping the filter)."""
+    today = timezone.localdate()
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            person=world.alice,
+            organisation=world.nav_org,
+            category="health",
+            event_type="attendance",
+            occurred_on=today - timedelta(days=20 + n),
+            summary=f"attendance-{n:02d}",
+        )
+        for n in range(60)
+    )
+    client = signed_in_client(world.users["navigator"])
+    first = client.get(f"/people/{world.alice.pk}/").content.decode()
+    assert "65 events, newest first: showing 1 to 50" in first
+    assert "attendance-00" in first and "attendance-44" in first
+    assert "attendance-45" not in first  # the 5 events of the world are newer
+    assert 'href="?page=2#timeline-heading" rel="next"' in first
+    second = client.get(f"/people/{world.alice.pk}/?page=2").content.decode()
+    assert "showing 51 to 65" in second
+    assert "attendance-45" in second and "attendance-59" in second
+    assert "attendance-44" not in second
+    filtered = client.get(f"/people/{world.alice.pk}/?category=health").content.decode()
+    assert "61 events in this category, newest first: showing 1 to 50" in filtered
+    assert 'href="?page=2&amp;category=health#timeline-heading" rel="next"' in filtered
+    # Out of range: the last page, not an error.
+    assert "showing 51 to 65" in client.get(f"/people/{world.alice.pk}/?page=9").content.decode()
+
+
+def test_opening_a_record_remembers_the_visit_once_per_person(world: World) -> None:
+    from onestory.casework.models import PersonVisit
+
+    navigator = world.users["navigator"]
+    client = signed_in_client(navigator)
+    assert client.get(f"/people/{world.alice.pk}/").status_code == 200
+    first = PersonVisit.objects.get(user=navigator, person=world.alice).seen_at
+    assert client.get(f"/people/{world.alice.pk}/").status_code == 200
+    visits = PersonVisit.objects.filter(user=navigator, person=world.alice)
+    assert visits.count() == 1
+    assert visits.get().seen_at >= first

@@ -186,3 +186,44 @@ def test_no_special_category_data_in_logs(
     assert caplog.records, "nothing was logged at all: the capture is not working"
     for secret in SECRETS:
         assert secret not in logged, f"{secret!r} reached the logs"
+
+
+def test_the_idle_timeout_renews_at_most_once_a_minute(world: World) -> None:
+    """Reading pages keeps someone signed in without writing their session on every
+    request; a session left idle for the whole timeout signs them out."""
+    import time
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from onestory.core.middleware import SESSION_RENEWED
+    from tests.conftest import signed_in_client
+
+    client = signed_in_client(world.users["navigator"])
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get("/caseload/").status_code == 200
+    renewed = Session.objects.get(pk=key)
+    assert abs(renewed.get_decoded()[SESSION_RENEWED] - time.time()) < 5
+    expiry = renewed.expire_date
+    assert timedelta(seconds=settings.SESSION_COOKIE_AGE - 60) < expiry - timezone.now()
+
+    # Within the minute: nothing written.
+    assert client.get("/caseload/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == expiry
+
+    # A minute on: the expiry moves on.
+    store = client.session
+    store[SESSION_RENEWED] = int(time.time()) - 61
+    store.save()
+    before = Session.objects.get(pk=key).expire_date
+    Session.objects.filter(pk=key).update(expire_date=before - timedelta(seconds=120))
+    assert client.get("/caseload/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date > before - timedelta(seconds=5)
+
+    # Idle past the timeout: signed out.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/caseload/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]

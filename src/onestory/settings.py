@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "onestory.core.middleware.NoStoreMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "onestory.core.middleware.IdleTimeoutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,8 +173,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the person page's queries (bench/results/load.md). A deployment behind a pooler in
     # transaction mode, where prepared statements do not survive, sets
     # ONESTORY_DB_PREPARED_STATEMENTS=0 (docs/deploy.md).
+    # No JIT compilation: the policies' look-ups inflate the planner's cost estimates past
+    # jit_above_cost, and compiling then took 138 ms of a 156 ms caseload query (short
+    # queries, as a web application's are, never repay it).
+    DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
     if _env_bool("ONESTORY_DB_PREPARED_STATEMENTS", True):
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+        DATABASES["default"]["OPTIONS"] |= {"server_side_binding": True, "prepare_threshold": 5}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain and version
     # checks serialise instead of failing with "database is locked" half way through.
@@ -258,7 +263,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Idle timeout: the session lasts this long after the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("ONESTORY_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout: IdleTimeoutMiddleware renews the expiry at most once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

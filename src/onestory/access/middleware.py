@@ -74,9 +74,11 @@ class ActingMembershipMiddleware:
                 user=user, is_active=True, organisation__is_active=True
             ).select_related("organisation")
             chosen_id = request.session.get(SESSION_MEMBERSHIP)
-            membership = active.filter(pk=chosen_id).first() if chosen_id else None
+            # Someone holds a handful of memberships at most: one query for all of them.
+            memberships = list(active.order_by("pk"))
+            request.has_several_roles = len(memberships) > 1  # type: ignore[attr-defined]
+            membership = next((m for m in memberships if m.pk == chosen_id), None)
             if membership is None:
-                memberships = list(active[:2])
                 if len(memberships) == 1:
                     membership = memberships[0]
                     request.session[SESSION_MEMBERSHIP] = membership.pk

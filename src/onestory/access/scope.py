@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -206,6 +207,9 @@ def _views(
     return views
 
 
+# Timeline events on one page of the person's record.
+TIMELINE_PAGE = 50
+
 # The pages a break glass opens: reading the record, never changing it (rule 7).
 BREAK_GLASS_READS = frozenset(
     {"person.view", "person.timeline", "about_me.history", "plan.view", "plan.history"}
@@ -360,13 +364,32 @@ def timeline(
 ) -> list[TimelineEvent]:
     """The person's timeline, only the categories this user may see; sealed entries only
     to the organisation that wrote them."""
+    return list(_timeline_events(ctx, view, category=category))
+
+
+def timeline_page(
+    ctx: AccessContext,
+    view: PersonView,
+    *,
+    category: str | None = None,
+    page: str | int | None = None,
+    per_page: int = TIMELINE_PAGE,
+) -> Page[TimelineEvent]:
+    """One page of ``timeline``, newest first: a person with years of A&E attendances has
+    hundreds of events, and the page shows the latest and links to the rest."""
+    return Paginator(_timeline_events(ctx, view, category=category), per_page).get_page(page)
+
+
+def _timeline_events(
+    ctx: AccessContext, view: PersonView, *, category: str | None
+) -> QuerySet[TimelineEvent]:
     allowed = {c.value for c in view.categories}
     if category:
         allowed &= {category}
     events = TimelineEvent.objects.filter(person_id=view.id, category__in=allowed).filter(
         sealed_visible(ctx, view)
     )
-    return list(events.select_related("organisation"))
+    return events.select_related("organisation")
 
 
 def sealed_visible(ctx: AccessContext, view: PersonView) -> Q:

@@ -64,7 +64,10 @@ def _nav(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 def onestory(request: HttpRequest) -> dict[str, Any]:
-    several = False
-    if request.user.is_authenticated:
-        several = request.user.memberships.filter(is_active=True).count() > 1
+    several = getattr(request, "has_several_roles", None)  # ActingMembershipMiddleware
+    if several is None:
+        several = (
+            request.user.is_authenticated
+            and request.user.memberships.filter(is_active=True).count() > 1
+        )
     return {"nav_items": _nav(request), "has_several_roles": several}

@@ -80,7 +80,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     visible = [c for c in Category if view.can_see(c) and c not in NON_TIMELINE]
     if category not in {c.value for c in visible}:
         category = ""
-    events = scope.timeline(access, view, category=category or None)
+    events = scope.timeline_page(
+        access, view, category=category or None, page=request.GET.get("page")
+    )
     versions = scope.about_me_versions(access, view)
     contact = casework.persistence([view.id])[view.id] if view.can_see("case_notes") else None
     if not view.read_only:
