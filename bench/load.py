@@ -441,6 +441,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 round(1000 * cpu / max(1, results[name]["requests"]), 1) if cpu > 0 else None
             )
             results[name]["load_average_1min"] = round(os.getloadavg()[0], 2)
+            if paths != pages["static asset (anchor)"] and args.sweep:
+                # Sizing: the most requests in flight at once that still meet the goal.
+                results[name]["sweep"] = {
+                    str(n): _wrk(port, paths, sessions["cookies"], n, args.sweep_seconds, data_dir)
+                    for n in args.sweep
+                }
             print(name, results[name], flush=True)
     finally:
         server.terminate()
@@ -459,6 +465,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "connections": args.connections,
         "duration_seconds": args.duration,
         "web_workers": args.web_workers,
+        "sweep_seconds": args.sweep_seconds,
         "web_threads": 4,
         "server_role": _server_role(args.serve_database_url or args.database_url),
         "machine": {
@@ -506,6 +513,31 @@ def _markdown(report: dict[str, Any]) -> str:
             f"{r.get('single_connection_p95_ms', float('nan')):.1f} | "
             f"{r.get('web_cpu_ms_per_request') or '–'} | {r['load_average_1min']} |"
         )
+    swept = {name: r["sweep"] for name, r in report["pages"].items() if r.get("sweep")}
+    if swept:
+        counts = sorted({int(n) for sweep in swept.values() for n in sweep})
+        lines += [
+            "",
+            f"**Fewer connections at once** ({report.get('sweep_seconds', 10)} s each; "
+            "requests/s, p95 ms and errors):",
+            "",
+            "| page | "
+            + " | ".join(f"{n} connections" for n in counts)
+            + " | most connections with p95 under the goal |",
+            "|---|" + "---:|" * (len(counts) + 1),
+        ]
+        for name, sweep in swept.items():
+            cells = []
+            best = 0
+            for n in counts:
+                r = sweep.get(str(n))
+                if r is None:
+                    cells.append("–")
+                    continue
+                cells.append(f"{r['requests_per_second']:,.1f} / {r['p95_ms']:.0f} / {r['errors']}")
+                if r["p95_ms"] < GOAL_P95_MS and r["errors"] == 0:
+                    best = max(best, n)
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {best or 'none measured'} |")
     met = all(r["p95_ms"] < GOAL_P95_MS and r["errors"] == 0 for r in report["pages"].values())
     lines += [
         "",
@@ -535,6 +567,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--web-workers", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--sweep", type=int, nargs="*", default=[2, 4, 8, 16],
+        help="connection counts measured as well, to find the most that meet the goal",
+    )  # fmt: skip
+    parser.add_argument("--sweep-seconds", type=int, default=10)
     parser.add_argument("--render", action="store_true", help="rewrite load.md only")
     args, _unknown = parser.parse_known_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
