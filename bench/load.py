@@ -10,7 +10,7 @@ for each new person. gunicorn (``gunicorn.conf.py``, production settings behind 
 TLS proxy) serves it on loopback, and Debian's ``wrk`` drives it at 50 connections for each
 page: a navigator's person page (rotating through their caseload), the navigator's
 caseload, and a static asset of the same server as the anchor. Each request carries one of
-50 signed-in sessions, so the per-request session save does not queue on one row.
+50 signed-in sessions, as 50 people would be.
 Results: ``bench/results/load.json`` and ``bench/results/load.md``.
 """
 
@@ -491,7 +491,8 @@ def _markdown(report: dict[str, Any]) -> str:
         f"{report.get('server_role', 'the build role')}; `wrk` at "
         f"{report['connections']} connections for {report['duration_seconds']} s per page "
         f"after a 3 s warm-up, every request signed in as a navigator (one of {SESSIONS} "
-        f"sessions, saved on every request as in production). The person page rotates "
+        f"sessions, whose idle timeout is renewed once a minute as in production). The "
+        f"person page rotates "
         f"through the navigator's {report['caseload_people']} caseload people "
         f"({report['caseload_events']:,} timeline events between them).",
         "",
