@@ -9,8 +9,9 @@ import os
 
 wsgi_app = "onestory.wsgi:application"
 bind = os.environ.get("ONESTORY_BIND", "0.0.0.0:8000")
-# Pages spend most of their time in the database: a few processes with threads each keep
-# a 2-core machine busy without a process per connection.
+# A page is mostly Python (about 30 ms of a core, bench/results/load.md), so processes give
+# the throughput; the threads let a worker go on while one request waits on the database or
+# an upload, and keep idle keep-alive connections from needing a process each.
 workers = int(os.environ.get("ONESTORY_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("ONESTORY_WEB_THREADS", "4"))
 worker_class = "gthread"
