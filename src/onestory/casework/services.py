@@ -902,13 +902,10 @@ def spend_record(
 
 def person_visit_touch(*, user: User, person_id: int) -> None:
     """Remember when the user last opened the person (for "new since my last visit")."""
-    now = timezone.now()
-    # One statement for the usual case (an update); a first visit inserts, and a visit made
-    # meanwhile by the same user in another tab is simply overwritten.
-    if not PersonVisit.objects.filter(user=user, person_id=person_id).update(seen_at=now):
-        PersonVisit.objects.bulk_create(
-            [PersonVisit(user=user, person_id=person_id, seen_at=now)],
-            update_conflicts=True,
-            unique_fields=["user", "person"],
-            update_fields=["seen_at"],
-        )
+    # One statement: an insert that updates the user's earlier visit (an upsert).
+    PersonVisit.objects.bulk_create(
+        [PersonVisit(user=user, person_id=person_id, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user", "person"],
+        update_fields=["seen_at"],
+    )

@@ -18,38 +18,17 @@ same truth table. On SQLite this migration does nothing.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.db import migrations
 
-ALL_CATEGORIES = (
-    "identity", "contact_location", "about_me", "support_plan", "homelessness", "health",
-    "mental_health", "substance_misuse", "criminal_justice", "domestic_abuse", "case_notes",
-    "safety", "measures",
-)  # fmt: skip
-PEER_MENTOR = ("identity", "contact_location", "about_me", "support_plan", "safety")
-CASEWORK_ROLES = ("navigator", "practitioner", "peer_mentor", "manager")
+# The categories, roles and tables are those of the first policies.
+FIRST = importlib.import_module("onestory.access.migrations.0005_row_level_security")
+ALL_CATEGORIES, PEER_MENTOR, TABLES = FIRST.ALL_CATEGORIES, FIRST.PEER_MENTOR, FIRST.TABLES
+CASEWORK_ROLES, RECORDING_ROLES, _list = FIRST.CASEWORK_ROLES, FIRST.RECORDING_ROLES, FIRST._list
 FULL_RECORD_ROLES = ("navigator", "practitioner", "manager")
 BREAK_GLASS_ROLES = ("navigator", "practitioner")
-RECORDING_ROLES = ("navigator", "practitioner", "manager")
-
-# (table, person column, category expression, sealed expression, organisation column, class)
-TABLES: tuple[tuple[str, str, str, str, str, str], ...] = (
-    ("people_person", "id", "'identity'", "false", "NULL", "identity"),
-    ("people_othername", "person_id", "'identity'", "false", "NULL", "identity"),
-    ("intake_sourcerecord", "person_id", "'identity'", "false", "NULL", "identity"),
-    ("people_aboutme", "person_id", "'about_me'", "false", "NULL", "record"),
-    ("people_timelineevent", "person_id", "category", "sealed", "organisation_id", "record"),
-    ("casework_contact", "person_id", "'case_notes'", "sealed", "organisation_id", "record"),
-    ("casework_supportplan", "person_id", "'support_plan'", "false", "NULL", "record"),
-    ("casework_goal", "person_id", "'support_plan'", "false", "NULL", "record"),
-    ("casework_safetymarker", "person_id", "'safety'", "false", "NULL", "record"),
-    ("measures_completion", "person_id", "'measures'", "false", "NULL", "record"),
-)
-
-
-def _list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 # Small context functions: no sub-queries, so PostgreSQL inlines them into each policy.
@@ -204,12 +183,9 @@ def forwards(apps: Any, schema_editor: Any) -> None:
 def backwards(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
-    import importlib
-
-    first = importlib.import_module("onestory.access.migrations.0005_row_level_security")
-    schema_editor.execute(first.FUNCTIONS)
-    for spec in first.TABLES:
-        schema_editor.execute(first.policies_sql(*spec))
+    schema_editor.execute(FIRST.FUNCTIONS)
+    for spec in TABLES:
+        schema_editor.execute(FIRST.policies_sql(*spec))
     schema_editor.execute(
         """
         DROP INDEX IF EXISTS people_relationship_person_org_rls;
