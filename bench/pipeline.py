@@ -23,6 +23,7 @@ configuration (``bench.linkage``), runs in the same session on the same records.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -183,8 +184,12 @@ def run(sizes: list[int], seed: int, keep: Path | None) -> dict[str, Any]:
         "sizes": [],
     }
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="bench-pipeline-", dir=keep) as tmp:
-            work = Path(tmp)
+        # With --keep the work files (feeds, data directory) stay for a look afterwards.
+        with contextlib.ExitStack() as stack:
+            if keep is None:
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+            else:
+                work = Path(tempfile.mkdtemp(prefix=f"bench-pipeline-{size}-", dir=keep))
             print(f"size {size:,}: generating the city and its feed files", flush=True)
             entry: dict[str, Any] = {"target_records": size, "city": _generate(size, seed, work)}
             print(f"size {size:,}: raw Splink", flush=True)
@@ -281,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--keep", type=Path, default=None, help="put work files under here")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the work files under here")
     parser.add_argument("--render", action="store_true", help="rewrite pipeline.md only")
     args, _unknown = parser.parse_known_args(argv)
     if args.render:

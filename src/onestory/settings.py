@@ -182,7 +182,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain and version
     # checks serialise instead of failing with "database is locked" half way through.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Temporary tables (the bulk writers stage a million rows in one) in memory, not in
+    # temporary files.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA temp_store = MEMORY",
+    }
     DATABASES["default"]["TEST"] = (
         {"NAME": str(DATA_DIR / "test.sqlite3")}
         if _env_bool("ONESTORY_TEST_DB_ON_DISK", False)

@@ -5,16 +5,16 @@ Called after linking (full or incremental) and after a merge, split or undo.
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from django.db.models import Q
+import pyarrow.compute as pc
+from django.db.models import Q, TextField
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from onestory.core.bulk import insert_rows, insert_table, select_table, update_rows, update_table
@@ -31,13 +31,6 @@ OPEN_STAYS = (
 )  # fmt: skip
 
 
-def _most_common(values: Iterable[Any]) -> Any:
-    counted = Counter(v for v in values if v not in ("", None))
-    if not counted:
-        return None
-    return counted.most_common(1)[0][0]
-
-
 IDENTITY_FIELDS = (
     "given_name", "family_name", "middle_names", "date_of_birth", "sex", "nhs_number",
     "pnc_id", "no_fixed_abode", "address_line", "postcode", "phone", "email",
@@ -52,75 +45,163 @@ def in_chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + IN_CHUNK]
 
 
-def _identity(rows: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """A person's identity from their records' rows (ordered by event date): the most
-    common value of each field, and place and contact details from the latest record."""
-    (_, given, family, middle, dob, placeholder, sex, nhs, pnc, nfa, postcode, address,
-     phone, email) = zip(*rows, strict=True)  # fmt: skip
-    date_of_birth = _most_common(
-        d for d, p in zip(dob, placeholder, strict=True) if not p
-    ) or _most_common(dob)
-    latest_place = next(
-        (i for i in range(len(rows) - 1, -1, -1) if nfa[i] or postcode[i] or address[i]), None
-    )
-    return (
-        _most_common(g.title() for g in given) or "",
-        _most_common(f.title() for f in family) or "",
-        _most_common(m.title() for m in middle) or "",
-        date_of_birth,
-        _most_common(x for x in sex if x != "U") or "U",
-        _most_common(nhs) or "",
-        _most_common(pnc) or "",
-        nfa[latest_place] if latest_place is not None else False,
-        address[latest_place].title() if latest_place is not None else "",
-        postcode[latest_place] if latest_place is not None else "",
-        next((p for p in reversed(phone) if p), ""),
-        next((e for e in reversed(email) if e), ""),
-    )
+# Every stored record at once, for a full link (``records_table``): the plain columns the
+# index is worked out from, then ``raw_<key>`` for each key of the raw row read here.
+SNAPSHOT_TYPES: dict[str, pa.DataType] = {
+    "pk": pa.int64(), "person_id": pa.int64(), "match_probability": pa.float64(),
+    "source_id": pa.int64(), "given_name": pa.string(), "family_name": pa.string(),
+    "middle_names": pa.string(), "date_of_birth": pa.date32(), "dob_placeholder": pa.bool_(),
+    "sex": pa.string(), "nhs_number": pa.string(), "pnc_id": pa.string(),
+    "no_fixed_abode": pa.bool_(), "postcode": pa.string(), "address_line": pa.string(),
+    "phone": pa.string(), "email": pa.string(), "event_type": pa.string(),
+    "event_date": pa.date32(), "end_date": pa.date32(), "role": pa.string(),
+}  # fmt: skip
 
 
-def persons_refresh(person_ids: Iterable[int], *, everyone: bool = False) -> None:
-    """Set each person's identity from their records (``everyone``: every linked person)."""
+def records_table(raw_keys: Sequence[str]) -> pa.Table:
+    """Every stored record as one Arrow table, in id order: ``SNAPSHOT_TYPES``' columns and
+    ``raw_<key>`` (text, null where absent) for each of ``raw_keys``. One read of the table
+    serves the whole of a full link (the linkage table, identities, timelines, episodes);
+    the raw rows come as JSON text and are taken apart by DuckDB, not by the database."""
+    names = (*SNAPSHOT_TYPES, "raw")
+    query = (
+        SourceRecord.objects.order_by()
+        .annotate(raw_text=Cast("raw", TextField()))
+        .values_list(*SNAPSHOT_TYPES, "raw_text")
+    )
+    table = select_table(query, names, {**SNAPSHOT_TYPES, "raw": pa.string()})
+    con = duckdb.connect()
+    con.register("stored", table)
+    keys = ", ".join(
+        f"json_extract_string(raw, '$.\"{k}\"') AS raw_{k}" for k in dict.fromkeys(raw_keys)
+    )
+    out = con.sql(f"SELECT * EXCLUDE (raw), {keys} FROM stored ORDER BY pk").to_arrow_table()  # noqa: S608
+    con.close()
+    return out
+
+
+def _with_person(records: pa.Table) -> pa.Table:
+    """The records that belong to a person."""
+    return records.filter(pc.is_valid(records.column("person_id")))
+
+
+RECORD_IDENTITY = (
+    "person_id", "pk", "event_date", "given_name", "family_name", "middle_names",
+    "date_of_birth", "dob_placeholder", "sex", "nhs_number", "pnc_id", "no_fixed_abode",
+    "postcode", "address_line", "phone", "email",
+)  # fmt: skip
+
+
+def _titled(column: pa.ChunkedArray) -> pa.Array:
+    """``str.title`` of each value (Python's own rules), worked out once per distinct value."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    titled = pa.array([v.title() for v in encoded.dictionary.to_pylist()], pa.string())
+    return titled.take(encoded.indices)
+
+
+def _most_common_sql(value: str, where: str) -> str:
+    """Each person's most common non-empty ``value`` among the rows matching ``where``;
+    a tie goes to the value seen first in record order (as ``Counter.most_common`` does)."""
+    return f"""
+        SELECT person_id, arg_max(v, n * 10000000000 - first) AS v FROM (
+            SELECT person_id, {value} AS v, count(*) AS n, min(pos) AS first FROM ordered
+            WHERE {value} IS NOT NULL AND CAST({value} AS VARCHAR) <> '' AND ({where})
+            GROUP BY ALL
+        ) GROUP BY person_id
+    """  # noqa: S608 - column names from this module
+
+
+def identities(records: pa.Table) -> pa.Table:
+    """Each person's identity from their records (``RECORD_IDENTITY`` columns): the most
+    common value of each field (names title-cased first; a date of birth that is not a
+    1 January placeholder before one that is; a known sex before "U"), and place and
+    contact details from the latest record that has them. Records are taken in order of
+    event date (undated first), then id. One row per person, ``id`` then IDENTITY_FIELDS."""
+    for name in ("given_name", "family_name", "middle_names", "address_line"):
+        i = records.schema.get_field_index(name)
+        records = records.set_column(i, name, _titled(records.column(name)))
+    con = duckdb.connect()
+    con.register("records", records)
+    con.execute(
+        "CREATE TEMP TABLE ordered AS SELECT *, row_number() OVER "
+        "(ORDER BY person_id, event_date NULLS FIRST, pk) AS pos FROM records"
+    )
+    modes = {
+        "given_name": _most_common_sql("given_name", "true"),
+        "family_name": _most_common_sql("family_name", "true"),
+        "middle_names": _most_common_sql("middle_names", "true"),
+        "dob_real": _most_common_sql("date_of_birth", "NOT dob_placeholder"),
+        "dob_any": _most_common_sql("date_of_birth", "true"),
+        "sex": _most_common_sql("sex", "sex <> 'U'"),
+        "nhs_number": _most_common_sql("nhs_number", "true"),
+        "pnc_id": _most_common_sql("pnc_id", "true"),
+    }
+    ctes = ",\n".join(f"m_{name} AS ({sql})" for name, sql in modes.items())
+    joins = "\n".join(f"LEFT JOIN m_{name} USING (person_id)" for name in modes)
+    table = con.sql(
+        f"""
+        WITH persons AS (SELECT DISTINCT person_id FROM ordered),
+        {ctes},
+        place AS (
+            SELECT person_id, arg_max({{'nfa': no_fixed_abode, 'address': address_line,
+                                        'postcode': postcode}}, pos) AS p
+            FROM ordered WHERE no_fixed_abode OR postcode <> '' OR address_line <> ''
+            GROUP BY person_id
+        ),
+        phone AS (SELECT person_id, arg_max(phone, pos) AS v FROM ordered
+                  WHERE phone <> '' GROUP BY person_id),
+        email AS (SELECT person_id, arg_max(email, pos) AS v FROM ordered
+                  WHERE email <> '' GROUP BY person_id)
+        SELECT person_id AS id,
+            coalesce(m_given_name.v, '') AS given_name,
+            coalesce(m_family_name.v, '') AS family_name,
+            coalesce(m_middle_names.v, '') AS middle_names,
+            coalesce(m_dob_real.v, m_dob_any.v) AS date_of_birth,
+            coalesce(m_sex.v, 'U') AS sex,
+            coalesce(m_nhs_number.v, '') AS nhs_number,
+            coalesce(m_pnc_id.v, '') AS pnc_id,
+            coalesce(place.p.nfa, false) AS no_fixed_abode,
+            coalesce(place.p.address, '') AS address_line,
+            coalesce(place.p.postcode, '') AS postcode,
+            coalesce(phone.v, '') AS phone,
+            coalesce(email.v, '') AS email
+        FROM persons
+        {joins}
+        LEFT JOIN place USING (person_id)
+        LEFT JOIN phone USING (person_id)
+        LEFT JOIN email USING (person_id)
+        ORDER BY id
+        """  # noqa: S608 - names from this module
+    ).to_arrow_table()
+    con.close()
+    return table
+
+
+def persons_refresh(
+    person_ids: Iterable[int], *, everyone: bool = False, records: pa.Table | None = None
+) -> None:
+    """Set each person's identity from their records (``everyone``: every linked person,
+    from ``records`` when given, a ``records_table`` as the index now stands)."""
+    if records is not None:
+        update_table(Person, identities(_with_person(records).select(RECORD_IDENTITY)))
+        return
     ids = sorted(set(person_ids))
     if not ids and not everyone:
         return
-    columns = (
-        "person_id", "given_name", "family_name", "middle_names", "date_of_birth",
-        "dob_placeholder", "sex", "nhs_number", "pnc_id", "no_fixed_abode", "postcode",
-        "address_line", "phone", "email",
-    )  # fmt: skip
     base = (
-        SourceRecord.objects.filter(person__isnull=False)
-        .order_by("person_id", "event_date", "pk")
-        .values_list(*columns)
+        SourceRecord.objects.filter(person__isnull=False).order_by().values_list(*RECORD_IDENTITY)
     )
     types = {
-        c: pa.int64() if c == "person_id" else pa.date32() if c == "date_of_birth"
-        else pa.bool_() if c in ("dob_placeholder", "no_fixed_abode") else pa.string()
-        for c in columns
+        c: pa.int64() if c in ("person_id", "pk") else pa.date32() if c.endswith(("_date",
+        "_birth")) else pa.bool_() if c in ("dob_placeholder", "no_fixed_abode")
+        else pa.string()
+        for c in RECORD_IDENTITY
     }  # fmt: skip
     queries = [base] if everyone else [base.filter(person_id__in=c) for c in in_chunks(ids)]
-    updates = []
-    for query in queries:
-        table = select_table(query, columns, types)
-        rows = zip(*(c.to_pylist() for c in table.columns), strict=True)
-        del table
-        for person_id, group in itertools.groupby(rows, key=lambda r: r[0]):
-            updates.append((person_id, *_identity(list(group))))
-    if not updates:
+    records = pa.concat_tables([select_table(q, RECORD_IDENTITY, types) for q in queries])
+    if records.num_rows == 0:
         return
-    fields = ("id", *IDENTITY_FIELDS)
-    person_types = {"id": pa.int64(), "date_of_birth": pa.date32(), "no_fixed_abode": pa.bool_()}
-    values = list(zip(*updates, strict=True))
-    update_table(
-        Person,
-        pa.table(
-            {
-                f: pa.array(list(v), person_types.get(f, pa.string()))
-                for f, v in zip(fields, values, strict=True)
-            }
-        ),
-    )
+    update_table(Person, identities(records))
 
 
 SUMMARY_COLUMNS = ("arrival_mode", "reason_category", "substance", "offence_category", "role")
@@ -162,12 +243,14 @@ def _records(query: Any, names: Sequence[str], ids: Sequence[int] | None, key: s
     )
 
 
-def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> None:
+def timeline_sync(
+    record_ids: Iterable[int] = (), *, everyone: bool = False, records: pa.Table | None = None
+) -> None:
     """Give every linked event record one timeline event on its person, up to date
-    (``everyone``: every record). Rows that are already right are left alone; the rest are
-    worked out on whole columns and written in bulk."""
+    (``everyone``: every record, from ``records`` when given). Rows that are already right
+    are left alone; the rest are worked out on whole columns and written in bulk."""
     ids = sorted(set(record_ids))
-    if not ids and not everyone:
+    if not ids and not everyone and records is None:
         return
     sources = pa.Table.from_pylist(
         [{"source_id": s.pk, "kind": s.kind, "organisation_id": s.organisation_id,
@@ -187,7 +270,12 @@ def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> 
     events = TimelineEvent.objects.filter(source_record__isnull=False).values_list(
         "source_record_id", "pk", *EVENT_FIELDS
     )
-    records = _records(base, columns, None if everyone else ids, "pk")
+    everyone = everyone or records is not None
+    if records is None:
+        records = _records(base, columns, None if everyone else ids, "pk")
+    else:
+        linked = _with_person(records)
+        records = linked.filter(pc.not_equal(linked.column("event_type"), "")).select(columns)
     existing = _records(
         events, ("source_record_id", "id", *EVENT_FIELDS), None if everyone else ids,
         "source_record_id",
@@ -246,11 +334,17 @@ def timeline_sync(record_ids: Iterable[int] = (), *, everyone: bool = False) -> 
 
 
 def relationships_sync(
-    person_ids: Iterable[int] = (), *, today: date | None = None, everyone: bool = False
+    person_ids: Iterable[int] = (),
+    *,
+    today: date | None = None,
+    everyone: bool = False,
+    records: pa.Table | None = None,
 ) -> None:
     """A current service episode in an organisation's own feed gives it a relationship
-    (rule 3): an event in the last year, an open stay, or a place on its register."""
+    (rule 3): an event in the last year, an open stay, or a place on its register
+    (``everyone``: for every person, from ``records`` when given)."""
     ids = sorted(set(person_ids))
+    everyone = everyone or records is not None
     if not ids and not everyone:
         return
     today = today or timezone.localdate()
@@ -260,16 +354,16 @@ def relationships_sync(
         | Q(event_type="")
         | Q(end_date__isnull=True, event_type__in=OPEN_STAYS)
     )
-    records = SourceRecord.objects.filter(person__isnull=False).filter(episode)
+    stored = SourceRecord.objects.filter(person__isnull=False).filter(episode)
     open_episodes = Relationship.objects.filter(
         kind=Relationship.Kind.SERVICE_EPISODE, ended_on__isnull=True
     )
     columns = ("person_id", "source__organisation_id", "event_date")
     names = ("person_id", "organisation_id", "event_date")
     types = {"person_id": pa.int64(), "organisation_id": pa.int64(), "event_date": pa.date32()}
-    query = records.order_by().values_list(*columns)
+    query = stored.order_by().values_list(*columns)
     if everyone:
-        rows = select_table(query, names, types)
+        rows = select_table(query, names, types) if records is None else _episodes(records, since)
         have: Iterable[tuple[int, int, int]] = open_episodes.values_list(
             "person_id", "organisation_id", "pk"
         ).iterator(20_000)
@@ -322,9 +416,41 @@ def relationships_sync(
     )
 
 
-def index_refresh(person_ids: Iterable[int] = (), *, everyone: bool = False) -> None:
+def _episodes(records: pa.Table, since: date) -> pa.Table:
+    """The linked records that are current service episodes (as ``relationships_sync``'s
+    query selects them), with their source's organisation."""
+    pairs = list(Source.objects.values_list("pk", "organisation_id"))
+    organisations = pa.table(
+        {
+            "source_id": pa.array([s for s, _ in pairs], pa.int64()),
+            "organisation_id": pa.array([o for _, o in pairs], pa.int64()),
+        }
+    )
+    con = duckdb.connect()
+    con.register("records", records)
+    con.register("organisations", organisations)
+    rows = con.sql(
+        "SELECT r.person_id, o.organisation_id, r.event_date FROM records r "
+        "JOIN organisations o USING (source_id) WHERE r.person_id IS NOT NULL AND ("
+        "r.event_date > ? OR r.event_type = '' "
+        "OR (r.end_date IS NULL AND list_contains(?, r.event_type)))",
+        params=[since, list(OPEN_STAYS)],
+    ).to_arrow_table()
+    con.close()
+    return rows
+
+
+def index_refresh(
+    person_ids: Iterable[int] = (), *, everyone: bool = False, records: pa.Table | None = None
+) -> None:
     """After records moved between persons: their identity, timelines and feed episodes
-    (``everyone``: the whole index, after a full link)."""
+    (``everyone``: the whole index, after a full link; ``records``: a ``records_table``
+    with every record's person as the index now stands, read once for the three)."""
+    if records is not None:
+        persons_refresh((), records=records)
+        timeline_sync(records=records)
+        relationships_sync(records=records)
+        return
     ids = sorted(set(person_ids))
     persons_refresh(ids, everyone=everyone)
     records = [

@@ -25,7 +25,7 @@ from onestory.audit import services as audit
 from onestory.audit.services import Actor
 from onestory.core import rls
 from onestory.core.bulk import delete_where, insert_table, new_rows, select_table, update_table
-from onestory.intake.index import in_chunks, index_refresh
+from onestory.intake.index import SUMMARY_COLUMNS, in_chunks, index_refresh, records_table
 from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
 from onestory.intake.review import merge_persons
 from onestory.people.models import Person
@@ -63,9 +63,15 @@ def _prepared_path() -> Path:
     return engine_dir() / "linkage_table.parquet"
 
 
-def prepared_table(record_ids: Iterable[int] | None = None) -> Any:
-    """The standardised linkage table of the stored records (all, or these): the raw values
-    pulled out of the JSON by the database, fetched in batches into Arrow columns."""
+def prepared_table(record_ids: Iterable[int] | None = None, *, records: Any = None) -> Any:
+    """The standardised linkage table of the stored records (all, or these; or of
+    ``records``, a ``records_table``): the raw values pulled out of the JSON by the
+    database, fetched in batches into Arrow columns."""
+    if records is not None:
+        table = records.select(["pk", *(f"raw_{c}" for c in linkage.RAW_COLUMNS)])
+        table = table.rename_columns(["record_id", *linkage.RAW_COLUMNS])
+        table = table.set_column(0, "record_id", pa.compute.cast(table.column(0), pa.string()))
+        return linkage.prepare(table)
     extract = {f"raw_{c}": KT(f"raw__{c}") for c in linkage.RAW_COLUMNS}
     qs = SourceRecord.objects.order_by("pk").annotate(**extract).values_list("pk", *extract)
     names = ("record_id", *linkage.RAW_COLUMNS)
@@ -109,12 +115,12 @@ def link_everything(
     """(Re)train the model and link every record; person ids stay stable (cli.md)."""
     say = progress or (lambda _msg: None)
     say("Preparing records")
-    table = prepared_table()
-    linked = select_table(
-        SourceRecord.objects.filter(person__isnull=False).order_by().values_list("pk", "person_id"),
-        ("id", "person_id"),
-        {"id": pa.int64(), "person_id": pa.int64()},
-    )
+    # Every record read once, before anything is written: the linkage table, the persons
+    # records had, and (with the new links) identities, timelines and episodes after.
+    records = records_table((*linkage.RAW_COLUMNS, *SUMMARY_COLUMNS))
+    table = prepared_table(records=records)
+    linked = records.select(["pk", "person_id"]).rename_columns(["id", "person_id"])
+    linked = linked.filter(pa.compute.is_valid(linked.column("person_id")))
     previous = dict(
         zip(
             pa.compute.cast(linked.column("id"), pa.string()).to_pylist(),
@@ -146,7 +152,8 @@ def link_everything(
             records=table.num_rows,
             model_json={"json": result.model.to_json()},
         )
-        persons = _apply(result, actor=actor, full=True)
+        persons = _apply(result, actor=actor, records=records)
+    del records
     pq.write_table(table, _prepared_path())
     review = MatchPair.objects.filter(status=MatchPair.Status.PENDING).count()
     audit.record(
@@ -207,7 +214,7 @@ def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
         settings=link_settings(),
         cannot_link=cannot,
     )
-    persons = _apply(result, actor=actor, full=False)
+    persons = _apply(result, actor=actor)
     # Records updated in place keep their person but their events and identity may change.
     kept = {
         p
@@ -222,8 +229,12 @@ def link_new_records(*, actor: Actor, record_ids: list[int]) -> list[int]:
     return persons
 
 
-def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]:
-    """Write the engine's answer: persons, record assignments, merges, splits, pairs."""
+def _apply(
+    result: linkage.LinkResult, *, actor: Actor, records: pa.Table | None = None
+) -> list[int]:
+    """Write the engine's answer: persons, record assignments, merges, splits, pairs.
+    ``records`` (a ``records_table`` of every record, read before) means a full link."""
+    full = records is not None
     ids = result.ids
     new_keys = list(ids.new_ids)
     real = {key: str(pk) for key, pk in zip(new_keys, new_rows(Person, len(new_keys)), strict=True)}
@@ -252,8 +263,8 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
     current_rows = SourceRecord.objects.order_by().values_list(
         "pk", "person_id", "match_probability"
     )
-    if full:
-        current = select_table(current_rows, names, types)
+    if records is not None:
+        current = records.select(["pk", "person_id", "match_probability"]).rename_columns(names)
     else:
         current = pa.concat_tables(
             [
@@ -283,11 +294,13 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
     con.close()
     touched: set[int] = {p for (p,) in moved if p}
     update_table(SourceRecord, changed)
+    merged: dict[int, int] = {}
     for retired, kept in ids.merged.items():
         old, new = int(real.get(retired, retired)), resolve(kept)
         if old != new:
             merge_persons(actor=None, keep=new, other=old, reason="linkage", system=actor.system)
             touched.update({old, new})
+            merged[old] = new
     for split in ids.splits:
         for part in split.parts:
             IdentityChange.objects.create(
@@ -299,13 +312,43 @@ def _apply(result: linkage.LinkResult, *, actor: Actor, full: bool) -> list[int]
                 record_ids=[int(r) for r, p in ids.person_of.items() if p == part],
             )
     _store_pairs(result, full=full)
-    if full:
-        index_refresh(everyone=True)
-        everyone = SourceRecord.objects.exclude(person=None).values_list("person_id", flat=True)
-        return sorted(set(everyone.distinct()) | touched)
+    if records is not None:
+        after = _persons_after(records, wanted, merged)
+        index_refresh(records=after)
+        everyone = pa.compute.unique(after.column("person_id").drop_null()).to_pylist()
+        return sorted(set(everyone) | touched)
     persons = sorted(p for p in touched if p)
     index_refresh(persons)
     return persons
+
+
+def _persons_after(records: pa.Table, wanted: pa.Table, merged: dict[int, int]) -> pa.Table:
+    """``records`` with each record's person as the link left it (as the database now
+    holds it, without reading it back): the engine's (``wanted``) where it gave one, else
+    as it was, then through the merges made."""
+    con = duckdb.connect()
+    con.register("records", records)
+    con.register("wanted", wanted.select(["id", "person_id"]))
+    con.register(
+        "merged",
+        pa.table(
+            {
+                "old": pa.array(list(merged), pa.int64()),
+                "new": pa.array(list(merged.values()), pa.int64()),
+            }
+        ),
+    )
+    after = con.sql(
+        """
+        SELECT r.* REPLACE (coalesce(m.new, w.person_id, r.person_id) AS person_id)
+        FROM records r
+        LEFT JOIN wanted w ON w.id = r.pk
+        LEFT JOIN merged m ON m.old = coalesce(w.person_id, r.person_id)
+        ORDER BY r.pk
+        """
+    ).to_arrow_table()
+    con.close()
+    return after
 
 
 def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:

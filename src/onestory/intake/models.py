@@ -94,7 +94,10 @@ class DestroyedRecord(models.Model):
 class SourceRecord(models.Model):
     """One row of a partner feed, as last received, with its standardised identity."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    # Looked up through the (source, source_record_id) constraint's index: none of its own.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     source_record_id = models.CharField(max_length=200)
     raw = models.JSONField(default=dict)
     row_hash = models.CharField(max_length=64)
@@ -129,7 +132,7 @@ class SourceRecord(models.Model):
                 fields=["source", "source_record_id"], name="record_unique_in_source"
             )
         ]
-        indexes = [models.Index(fields=["person"])]
+        # (The person foreign key has its index; a second one here only slowed every write.)
 
     def __str__(self) -> str:
         return f"{self.source.name}:{self.source_record_id}"
@@ -163,7 +166,10 @@ class MatchPair(models.Model):
         CONFIRMED = "confirmed", "Confirmed by a data manager"
         REJECTED = "rejected", "Rejected by a data manager"
 
-    record_l = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    # Looked up through the (record_l, record_r) constraint's index: none of its own.
+    record_l = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     record_r = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
     match_probability = models.FloatField()
     evidence = models.JSONField(default=dict)

@@ -129,7 +129,10 @@ class AboutMe(models.Model):
 class TimelineEvent(models.Model):
     """Something that happened to the person, recorded by one organisation."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="timeline_events")
+    # Looked up through the (person, occurred_on) index below: no index of its own.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="timeline_events", db_index=False
+    )
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     category = models.CharField(max_length=30, choices=[(c.value, c.label) for c in Category])
     event_type = models.CharField(max_length=60)
