@@ -608,11 +608,8 @@ def _date_rule(column: str) -> Callable[[str], tuple[date | None, str | None]]:
 def _dates(values: pa.Array, column: str) -> tuple[pa.Array, pa.Array]:
     """A date column's dates (null when empty or unreadable) and each row's reason when it
     is unreadable (else null)."""
-    rule = _date_rule(column)
-    return (
-        _per_value(values, lambda v: rule(v)[0], pa.date32()),
-        _per_value(values, lambda v: rule(v)[1], pa.string()),
-    )
+    dates, reasons = _outputs(values, _date_rule(column), (pa.date32(), pa.string()))
+    return dates, reasons
 
 
 def _sex(value: str) -> tuple[str, bool]:

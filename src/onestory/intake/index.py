@@ -17,7 +17,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from onestory.core.bulk import insert_rows, insert_table, select_table, update_rows, update_table
+from onestory.core.bulk import insert_table, select_table, update_rows, update_table
 from onestory.intake.models import Source, SourceRecord
 from onestory.people.models import Person, Relationship, TimelineEvent
 from onestory_engine import feeds
@@ -391,23 +391,22 @@ def relationships_sync(
     }
     con.close()
     existing = {(p, o): pk for p, o, pk in have}
-    now = timezone.now()
-    insert_rows(
+    fresh = [(p, o, started) for (p, o), started in current.items() if (p, o) not in existing]
+    insert_table(
         Relationship,
-        (
-            "person_id",
-            "organisation_id",
-            "kind",
-            "started_on",
-            "role_description",
-            "how_to_reach",
-            "created_at",
+        pa.table(
+            {
+                "person_id": pa.array([p for p, _, _ in fresh], pa.int64()),
+                "organisation_id": pa.array([o for _, o, _ in fresh], pa.int64()),
+                "started_on": pa.array([d for _, _, d in fresh], pa.date32()),
+            }
         ),
-        (
-            (p, o, Relationship.Kind.SERVICE_EPISODE.value, started, "", "", now)
-            for (p, o), started in current.items()
-            if (p, o) not in existing
-        ),
+        {
+            "kind": Relationship.Kind.SERVICE_EPISODE.value,
+            "role_description": "",
+            "how_to_reach": "",
+            "created_at": timezone.now(),
+        },
     )
     update_rows(
         Relationship,
