@@ -121,11 +121,16 @@ def _phase(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _pipeline(work: Path) -> dict[str, Any]:
+def _pipeline(work: Path, database_url: str | None) -> dict[str, Any]:
     from onestory_engine.linkage.evaluation import record_id_for
 
     env = {**os.environ, "ONESTORY_DATA_DIR": str(work / "data")}
     env.pop("DATABASE_URL", None)
+    if database_url:
+        from bench.load import _recreate
+
+        _recreate(database_url)  # a fresh, empty database for each size
+        env["DATABASE_URL"] = database_url
     feeds = json.loads((work / "feeds.json").read_text())
     load_before = round(os.getloadavg()[0], 2)
     init = _command(["init"], env)
@@ -168,12 +173,23 @@ def _pipeline(work: Path) -> dict[str, Any]:
     }
 
 
-def run(sizes: list[int], seed: int, keep: Path | None) -> dict[str, Any]:
+def _database_name(database_url: str | None) -> str:
+    if not database_url:
+        return "SQLite (embedded)"
+    from bench.load import _psql
+
+    version = _psql(database_url.rpartition("/")[0] + "/postgres", "SHOW server_version")
+    return f"PostgreSQL {version.split()[0]} (on this machine, as its owner)"
+
+
+def run(
+    sizes: list[int], seed: int, keep: Path | None, database_url: str | None = None
+) -> dict[str, Any]:
     report: dict[str, Any] = {
         "benchmark": "pipeline",
         "seed": seed,
         "as_of": AS_OF.isoformat(),
-        "database": "SQLite (embedded)",
+        "database": _database_name(database_url),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -198,21 +214,21 @@ def run(sizes: list[int], seed: int, keep: Path | None) -> dict[str, Any]:
                 anchor["scores"] = _score(work, "raw_splink")
             entry["raw_splink"] = anchor
             print(f"size {size:,}: OneStory import and link", flush=True)
-            entry["onestory"] = _pipeline(work)
+            entry["onestory"] = _pipeline(work, database_url)
             if "seconds" in anchor:
                 entry["time_vs_raw_splink"] = entry["onestory"]["seconds"] / anchor["seconds"]
                 entry["link_time_vs_raw_splink"] = (
                     entry["onestory"]["phases"]["link"]["seconds"] / anchor["seconds"]
                 )
             report["sizes"].append(entry)
-            _write(report)
+            _write(report, "pipeline-postgresql" if database_url else "pipeline")
     return report
 
 
-def _write(report: dict[str, Any]) -> None:
+def _write(report: dict[str, Any], name: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pipeline.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    (RESULTS / "pipeline.md").write_text(_markdown(report))
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    (RESULTS / f"{name}.md").write_text(_markdown(report))
 
 
 def _markdown(report: dict[str, Any]) -> str:
@@ -287,13 +303,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--keep", type=Path, default=None, help="keep the work files under here")
-    parser.add_argument("--render", action="store_true", help="rewrite pipeline.md only")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ONESTORY_PIPELINE_DATABASE_URL", ""),
+        help="run on this PostgreSQL database (dropped and created afresh for each size; "
+        "results in pipeline-postgresql.*) instead of the embedded SQLite",
+    )
+    parser.add_argument("--render", action="store_true", help="rewrite the .md files only")
     args, _unknown = parser.parse_known_args(argv)
     if args.render:
-        report = json.loads((RESULTS / "pipeline.json").read_text())
-        (RESULTS / "pipeline.md").write_text(_markdown(report))
+        for name in ("pipeline", "pipeline-postgresql"):
+            if (RESULTS / f"{name}.json").exists():
+                report = json.loads((RESULTS / f"{name}.json").read_text())
+                (RESULTS / f"{name}.md").write_text(_markdown(report))
         return 0
-    run(args.sizes, args.seed, args.keep)
+    run(args.sizes, args.seed, args.keep, args.database_url or None)
     return 0
 
 

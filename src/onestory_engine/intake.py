@@ -605,11 +605,59 @@ def _date_rule(column: str) -> Callable[[str], tuple[date | None, str | None]]:
     return rule
 
 
+# Dates as feeds mostly send them, read on whole columns (ASCII digits only: anything
+# else, such as spaces, a time of day or other scripts' digits, goes through the rule).
+_ISO_PARTS: Final = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
+_UK_PARTS: Final = r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"
+
+
+def _plain_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Each value's date where it is a real date written ``YYYY-MM-DD`` or ``D/M/YYYY``
+    (as ``parse_date_strict`` reads them), and which values those were."""
+    parts = {"y": [], "m": [], "d": []}  # type: dict[str, list[pa.Array]]
+    for pattern in (_ISO_PARTS, _UK_PARTS):
+        found = pc.extract_regex(values, pattern)
+        for key in parts:
+            parts[key].append(pc.struct_field(found, key))
+    year, month, day = (pc.cast(pc.coalesce(*parts[k]), pa.int32()) for k in ("y", "m", "d"))
+    leap = pc.and_(
+        pc.equal(pc.bit_wise_and(year, 3), 0),
+        pc.or_(pc.not_equal(pc.remainder(year, 100), 0), pc.equal(pc.remainder(year, 400), 0)),
+    )
+    days = pc.if_else(
+        pc.equal(month, 2),
+        pc.if_else(leap, 29, 28),
+        pc.if_else(pc.is_in(month, pa.array([4, 6, 9, 11], pa.int32())), 30, 31),
+    )
+    real = pc.and_(
+        pc.and_(pc.greater_equal(year, 1), pc.and_(pc.greater_equal(month, 1),
+                                                   pc.less_equal(month, 12))),
+        pc.and_(pc.greater_equal(day, 1), pc.less_equal(day, days)),
+    )  # fmt: skip
+    real = pc.fill_null(real, False)
+
+    def padded(part: pa.Array, width: int) -> pa.Array:
+        return pc.utf8_lpad(pc.cast(part, pa.string()), width, "0")
+
+    iso = pc.binary_join_element_wise(padded(year, 4), padded(month, 2), padded(day, 2), "-")
+    return pc.cast(pc.if_else(real, iso, pa.scalar(None, pa.string())), pa.date32()), real
+
+
 def _dates(values: pa.Array, column: str) -> tuple[pa.Array, pa.Array]:
     """A date column's dates (null when empty or unreadable) and each row's reason when it
-    is unreadable (else null)."""
-    dates, reasons = _outputs(values, _date_rule(column), (pa.date32(), pa.string()))
-    return dates, reasons
+    is unreadable (else null): each distinct value once, plain dates on the whole column,
+    the rest by ``parse_date_strict`` itself (its reasons are the messages)."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary
+    dates, plain = _plain_dates(distinct)
+    rest = pc.invert(plain)
+    rule = _date_rule(column)
+    outputs = [rule(v) for v in distinct.filter(rest).to_pylist()]
+    dates = pc.replace_with_mask(dates, rest, pa.array([d for d, _ in outputs], pa.date32()))
+    reasons = pc.replace_with_mask(
+        pa.nulls(len(distinct), pa.string()), rest, pa.array([r for _, r in outputs], pa.string())
+    )
+    return dates.take(encoded.indices), reasons.take(encoded.indices)
 
 
 def _sex(value: str) -> tuple[str, bool]:
@@ -621,6 +669,38 @@ def _nhs(value: str) -> tuple[str, bool]:
     stripped = value.strip()
     nhs = standardise.nhs_number_clean(stripped) if stripped else None
     return nhs or "", bool(stripped) and nhs is None
+
+
+# NHS numbers of ASCII digits, spaces and dashes, checked on whole columns; anything else
+# (other characters, surrounding whitespace) goes through ``_nhs``.
+_PLAIN_NHS: Final = r"^[0-9\-]([0-9 \-]*[0-9\-])?$"
+
+
+def _nhs_numbers(values: pa.Array) -> list[pa.Array]:
+    """Each value's NHS number ("" when it is not a valid one) and whether a value that is
+    not one was sent, as ``_nhs`` gives them: each distinct value once, plain ones on the
+    whole column (modulus 11 over the ten digits, weights 10 down to 1)."""
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary
+    plain = pc.fill_null(pc.match_substring_regex(distinct, _PLAIN_NHS), False)
+    digits = pc.replace_substring(pc.replace_substring(distinct, " ", ""), "-", "")
+    ten = pc.and_(plain, pc.equal(pc.utf8_length(digits), 10))
+    total = pa.scalar(0, pa.int64())
+    for i in range(10):
+        digit = pc.cast(pc.if_else(ten, pc.utf8_slice_codeunits(digits, i, i + 1), "0"), pa.int64())
+        total = pc.add(total, pc.multiply(digit, 10 - i))
+    # "0000000000" and the like pass modulus 11 but are what systems type for "unknown".
+    repeated = pc.match_substring_regex(digits, r"^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
+    valid = pc.and_(pc.and_(ten, pc.equal(pc.remainder(total, 11), 0)), pc.invert(repeated))
+    rest = pc.invert(plain)
+    outputs = [_nhs(v) for v in distinct.filter(rest).to_pylist()]
+    nhs = pc.replace_with_mask(
+        pc.if_else(valid, digits, ""), rest, pa.array([n for n, _ in outputs], pa.string())
+    )
+    invalid = pc.replace_with_mask(
+        pc.invert(valid), rest, pa.array([bad for _, bad in outputs], pa.bool_())
+    )
+    return [nhs.take(encoded.indices), invalid.take(encoded.indices)]
 
 
 def _pnc(value: str) -> tuple[str, bool]:
@@ -674,7 +754,7 @@ def _validate(table: pa.Table, kind: str) -> tuple[pa.Table, list[BadRow]]:
         *_outputs(_column(table, "sex"), _sex, (pa.string(), pa.bool_())),
     ]
     sex = warned.pop(0)
-    nhs, nhs_invalid = _outputs(_column(table, "nhs_number"), _nhs, (pa.string(), pa.bool_()))
+    nhs, nhs_invalid = _nhs_numbers(_column(table, "nhs_number"))
     pnc, pnc_invalid = _outputs(_column(table, "pnc_id"), _pnc, (pa.string(), pa.bool_()))
     address = _per_value(_column(table, "address_line"), _strip, pa.string())
     postcode_raw = _column(table, "postcode")
