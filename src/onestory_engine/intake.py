@@ -607,7 +607,11 @@ def _date_rule(column: str) -> Callable[[str], tuple[date | None, str | None]]:
 
 # Dates as feeds mostly send them, read on whole columns (ASCII digits only: anything
 # else, such as spaces, a time of day or other scripts' digits, goes through the rule).
-_ISO_PARTS: Final = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})$"
+# (An ISO date-time with a plain time of day, its date as written, is one of them.)
+_ISO_PARTS: Final = (
+    r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
+    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?$"
+)
 _UK_PARTS: Final = r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"
 
 

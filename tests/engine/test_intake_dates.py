@@ -13,7 +13,8 @@ from onestory_engine.intake import _date_rule, _dates, _nhs, _nhs_numbers
 # spaces, times of day.
 pieces = st.sampled_from(
     ["0", "1", "2", "9", "00", "02", "04", "12", "13", "29", "30", "31", "1900", "2000", "2019",
-     "2020", "2100", "0000", "-", "/", " ", "T10:00", "٢", "x"]
+     "2020", "2100", "0000", "-", "/", " ", "T10:00", "T23:59:59", " 07:05:00", "T24:00",
+     ":60", "T", ":", "٢", "x"]
 )  # fmt: skip
 values = st.lists(pieces, max_size=7).map("".join)
 
