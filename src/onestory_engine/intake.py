@@ -647,21 +647,37 @@ def _plain_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.cast(pc.if_else(real, iso, pa.scalar(None, pa.string())), pa.date32()), real
 
 
-def _dates(values: pa.Array, column: str) -> tuple[pa.Array, pa.Array]:
-    """A date column's dates (null when empty or unreadable) and each row's reason when it
-    is unreadable (else null): each distinct value once, plain dates on the whole column,
-    the rest by ``parse_date_strict`` itself (its reasons are the messages)."""
+def _plain_or_rule(
+    values: pa.Array,
+    plain: Callable[[pa.Array], tuple[list[pa.Array], pa.Array]],
+    rule: Callable[[str], tuple[Any, ...]],
+    types: tuple[pa.DataType, ...],
+) -> list[pa.Array]:
+    """``rule``'s outputs for each row, worked out once per distinct value: ``plain`` gives
+    them on the whole column for the values it can read (and says which), ``rule`` (plain
+    Python) gives them for the rest, with its own messages."""
     encoded = pc.dictionary_encode(values)
     distinct = encoded.dictionary
-    dates, plain = _plain_dates(distinct)
-    rest = pc.invert(plain)
-    rule = _date_rule(column)
-    outputs = [rule(v) for v in distinct.filter(rest).to_pylist()]
-    dates = pc.replace_with_mask(dates, rest, pa.array([d for d, _ in outputs], pa.date32()))
-    reasons = pc.replace_with_mask(
-        pa.nulls(len(distinct), pa.string()), rest, pa.array([r for _, r in outputs], pa.string())
-    )
-    return dates.take(encoded.indices), reasons.take(encoded.indices)
+    outputs, done = plain(distinct)
+    rest = pc.invert(done)
+    slow = [rule(v) for v in distinct.filter(rest).to_pylist()]
+    return [
+        pc.replace_with_mask(out, rest, pa.array([s[i] for s in slow], t)).take(encoded.indices)
+        for i, (out, t) in enumerate(zip(outputs, types, strict=True))
+    ]
+
+
+def _dates(values: pa.Array, column: str) -> tuple[pa.Array, pa.Array]:
+    """A date column's dates (null when empty or unreadable) and each row's reason when it
+    is unreadable (else null): plain dates on the whole column, the rest by
+    ``parse_date_strict`` itself (its reasons are the messages)."""
+
+    def plain(distinct: pa.Array) -> tuple[list[pa.Array], pa.Array]:
+        dates, real = _plain_dates(distinct)
+        return [dates, pa.nulls(len(distinct), pa.string())], real
+
+    dates, reasons = _plain_or_rule(values, plain, _date_rule(column), (pa.date32(), pa.string()))
+    return dates, reasons
 
 
 def _sex(value: str) -> tuple[str, bool]:
@@ -680,12 +696,9 @@ def _nhs(value: str) -> tuple[str, bool]:
 _PLAIN_NHS: Final = r"^[0-9\-]([0-9 \-]*[0-9\-])?$"
 
 
-def _nhs_numbers(values: pa.Array) -> list[pa.Array]:
-    """Each value's NHS number ("" when it is not a valid one) and whether a value that is
-    not one was sent, as ``_nhs`` gives them: each distinct value once, plain ones on the
-    whole column (modulus 11 over the ten digits, weights 10 down to 1)."""
-    encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary
+def _plain_nhs_numbers(distinct: pa.Array) -> tuple[list[pa.Array], pa.Array]:
+    """``_nhs``'s outputs for values of ASCII digits, spaces and dashes (modulus 11 over
+    the ten digits, weights 10 down to 1), and which values those were."""
     plain = pc.fill_null(pc.match_substring_regex(distinct, _PLAIN_NHS), False)
     digits = pc.replace_substring(pc.replace_substring(distinct, " ", ""), "-", "")
     ten = pc.and_(plain, pc.equal(pc.utf8_length(digits), 10))
@@ -696,15 +709,13 @@ def _nhs_numbers(values: pa.Array) -> list[pa.Array]:
     # "0000000000" and the like pass modulus 11 but are what systems type for "unknown".
     repeated = pc.match_substring_regex(digits, r"^(0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
     valid = pc.and_(pc.and_(ten, pc.equal(pc.remainder(total, 11), 0)), pc.invert(repeated))
-    rest = pc.invert(plain)
-    outputs = [_nhs(v) for v in distinct.filter(rest).to_pylist()]
-    nhs = pc.replace_with_mask(
-        pc.if_else(valid, digits, ""), rest, pa.array([n for n, _ in outputs], pa.string())
-    )
-    invalid = pc.replace_with_mask(
-        pc.invert(valid), rest, pa.array([bad for _, bad in outputs], pa.bool_())
-    )
-    return [nhs.take(encoded.indices), invalid.take(encoded.indices)]
+    return [pc.if_else(valid, digits, ""), pc.invert(valid)], plain
+
+
+def _nhs_numbers(values: pa.Array) -> list[pa.Array]:
+    """Each value's NHS number ("" when it is not a valid one) and whether a value that is
+    not one was sent, as ``_nhs`` gives them."""
+    return _plain_or_rule(values, _plain_nhs_numbers, _nhs, (pa.string(), pa.bool_()))
 
 
 def _pnc(value: str) -> tuple[str, bool]:

@@ -5,7 +5,7 @@ Called after linking (full or incremental) and after a merge, split or undo.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -92,11 +92,17 @@ RECORD_IDENTITY = (
 )  # fmt: skip
 
 
-def _titled(column: pa.ChunkedArray) -> pa.Array:
-    """``str.title`` of each value (Python's own rules), worked out once per distinct value."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    titled = pa.array([v.title() for v in encoded.dictionary.to_pylist()], pa.string())
-    return titled.take(encoded.indices)
+def per_value(column: Any, fn: Callable[[Any], Any]) -> Any:
+    """``fn`` once per distinct value of ``column`` (nulls included, as ``None``), aligned
+    with its rows: for rules that stay plain Python on columns that repeat their values."""
+    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return mapped.take(encoded.indices)
+
+
+def _title(value: str | None) -> str | None:
+    return None if value is None else value.title()
 
 
 def _most_common_sql(value: str, where: str) -> str:
@@ -119,7 +125,7 @@ def identities(records: pa.Table) -> pa.Table:
     event date (undated first), then id. One row per person, ``id`` then IDENTITY_FIELDS."""
     for name in ("given_name", "family_name", "middle_names", "address_line"):
         i = records.schema.get_field_index(name)
-        records = records.set_column(i, name, _titled(records.column(name)))
+        records = records.set_column(i, name, per_value(records.column(name), _title))
     con = duckdb.connect()
     con.register("records", records)
     con.execute(

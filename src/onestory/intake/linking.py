@@ -25,7 +25,13 @@ from onestory.audit import services as audit
 from onestory.audit.services import Actor
 from onestory.core import rls
 from onestory.core.bulk import delete_where, insert_table, new_rows, select_table, update_table
-from onestory.intake.index import SUMMARY_COLUMNS, in_chunks, index_refresh, records_table
+from onestory.intake.index import (
+    SUMMARY_COLUMNS,
+    in_chunks,
+    index_refresh,
+    per_value,
+    records_table,
+)
 from onestory.intake.models import IdentityChange, LinkageModel, MatchPair, SourceRecord
 from onestory.intake.review import merge_persons
 from onestory.people.models import Person
@@ -430,19 +436,11 @@ def _store_pairs(result: linkage.LinkResult, *, full: bool) -> None:
     )
 
 
-def _per_value(column: Any, fn: Callable[[Any], str]) -> Any:
-    """``fn`` once per distinct value of ``column`` (nulls included), aligned with its rows."""
-    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    encoded = pa.compute.dictionary_encode(column, null_encoding="encode")
-    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return mapped.take(encoded.indices)
-
-
 def _evidence(pairs: Any, labels: dict[str, dict[int, str]]) -> Any:
     """Each pair's evidence as JSON text, ``{"match_weight": w, "levels": {comparison:
     {"gamma": g, "label": what g means}}}``, written as json.dumps writes it; each distinct
     weight and level is written once."""
-    parts: list[Any] = ['{"match_weight": ', _per_value(pairs.column("match_weight"), json.dumps)]
+    parts: list[Any] = ['{"match_weight": ', per_value(pairs.column("match_weight"), json.dumps)]
     gammas = [c for c in pairs.column_names if c.startswith("gamma_")]
     parts.append(', "levels": {')
     for i, column in enumerate(gammas):
@@ -454,6 +452,6 @@ def _evidence(pairs: Any, labels: dict[str, dict[int, str]]) -> Any:
             return json.dumps({"gamma": gamma, "label": label})
 
         parts.append(("" if i == 0 else ", ") + json.dumps(name) + ": ")
-        parts.append(_per_value(pairs.column(column), level))
+        parts.append(per_value(pairs.column(column), level))
     parts.append("}}")
     return pa.compute.binary_join_element_wise(*parts, "")

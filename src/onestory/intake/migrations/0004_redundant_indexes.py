@@ -5,24 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0003_destroyed_record'),
+        ("intake", "0003_destroyed_record"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='sourcerecord',
-            name='intake_sour_person__f1bab0_idx',
+            model_name="sourcerecord",
+            name="intake_sour_person__f1bab0_idx",
         ),
         migrations.AlterField(
-            model_name='matchpair',
-            name='record_l',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='intake.sourcerecord'),
+            model_name="matchpair",
+            name="record_l",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="intake.sourcerecord",
+            ),
         ),
         migrations.AlterField(
-            model_name='sourcerecord',
-            name='source',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='records', to='intake.source'),
+            model_name="sourcerecord",
+            name="source",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="records",
+                to="intake.source",
+            ),
         ),
     ]
