@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0004_relationship_claim_reason'),
+        ("people", "0004_relationship_claim_reason"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='person',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='timeline_events', to='people.person'),
+            model_name="timelineevent",
+            name="person",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="timeline_events",
+                to="people.person",
+            ),
         ),
     ]
