@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -30,6 +34,29 @@ from onestory.consent.models import DataSharingAgreement, SharingDecision
 from onestory.people.models import AboutMe, OtherName, Person, Relationship, TimelineEvent
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def initialised_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory ``onestory init`` has set up on the embedded SQLite, made once per
+    test process: migrating a new database takes about 15 s."""
+    directory = tmp_path_factory.mktemp("initialised")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ONESTORY_", "DATABASE"))}
+    env["ONESTORY_DATA_DIR"] = str(directory)
+    subprocess.run(
+        [sys.executable, "-m", "onestory.cli", "init"],
+        env=env, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return directory
+
+
+@pytest.fixture
+def initialised(tmp_path: Path, initialised_template: Path) -> Path:
+    """``tmp_path`` as a data directory after ``onestory init`` (a copy of one set up once),
+    for tests of commands on a new deployment that do not test migrating it."""
+    shutil.copytree(initialised_template, tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
 
 PASSWORD = "correct-horse-battery-staple"
 TOTP_SECRETS: dict[str, str] = {}

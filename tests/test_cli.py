@@ -108,7 +108,7 @@ def test_demo_builds_a_city_with_users_of_every_role(tmp_path: Path) -> None:
     assert verify.returncode == 0 and verify.stdout.startswith("ok events=")
 
 
-def test_export_cohort_matches_the_truth_given_the_index(tmp_path: Path) -> None:
+def test_export_cohort_matches_the_truth_given_the_index(initialised: Path) -> None:
     """Feeds in through `import`, `link`, then `export cohort` as cli.md specifies: one row
     per person, and the cohort agrees with the generator's true cohort through the links."""
     from datetime import date
@@ -117,20 +117,20 @@ def test_export_cohort_matches_the_truth_given_the_index(tmp_path: Path) -> None
 
     as_of = date(2025, 6, 30)
     city = generate_city(300, seed=5151, as_of=as_of)
-    for f in write_feeds(city, tmp_path / "feeds"):
+    for f in write_feeds(city, initialised / "feeds"):
         result = run(
             ["import", f.kind, str(f.path), "--source", f.source, "--organisation",
              f.organisation_name],
-            tmp_path,
+            initialised,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr[-2000:]
-    assert run(["link"], tmp_path).returncode == 0
-    links_csv, cohort_csv = tmp_path / "links.csv", tmp_path / "cohort.csv"
-    assert run(["export", "links", str(links_csv)], tmp_path).returncode == 0
+    assert run(["link"], initialised).returncode == 0
+    links_csv, cohort_csv = initialised / "links.csv", initialised / "cohort.csv"
+    assert run(["export", "links", str(links_csv)], initialised).returncode == 0
     result = run(
         ["export", "cohort", str(cohort_csv), "--as-of", "2025-06-30", "--months", "12",
          "--min-domains", "3"],
-        tmp_path,
+        initialised,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     with cohort_csv.open() as fh:
@@ -156,12 +156,12 @@ def test_export_cohort_matches_the_truth_given_the_index(tmp_path: Path) -> None
     tp = len(ours & truth)
     precision, recall = tp / len(ours), tp / len(truth)
     assert precision >= 0.95 and recall >= 0.95, (precision, recall, len(truth))
-    bad = run(["export", "cohort", str(cohort_csv), "--as-of", "30/06/2025"], tmp_path)
+    bad = run(["export", "cohort", str(cohort_csv), "--as-of", "30/06/2025"], initialised)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
 
 
 def test_export_evaluator_is_pseudonymised_audited_and_refuses_unknown_fields(
-    tmp_path: Path,
+    initialised: Path,
 ) -> None:
     """`export evaluator` through the same service as the web page: one row per person in
     one-to-one support, a keyed hash for each, only the fields asked for, and one audit
@@ -171,15 +171,17 @@ def test_export_evaluator_is_pseudonymised_audited_and_refuses_unknown_fields(
 
     from onestory.measures.evaluation import FIELDS
 
-    assert run(["demo", "--persons", "80", "--seed", "7", "--no-serve"], tmp_path).returncode == 0
-    db = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    assert (
+        run(["demo", "--persons", "80", "--seed", "7", "--no-serve"], initialised).returncode == 0
+    )
+    db = sqlite3.connect(initialised / "onestory.sqlite3")
     in_support = {p for (p,) in db.execute("select person_id from casework_allocation "
                                            "where kind = 'lead'")}  # fmt: skip
     names = [g for (g,) in db.execute("select given_name from people_person")]
-    out = tmp_path / "outcomes.csv"
+    out = initialised / "outcomes.csv"
     result = run(
         ["export", "evaluator", str(out), "--fields", "age_band,sex,ndta_first,ndta_latest"],
-        tmp_path,
+        initialised,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"wrote {len(in_support)} people's outcome records" in result.stderr
@@ -200,22 +202,24 @@ def test_export_evaluator_is_pseudonymised_audited_and_refuses_unknown_fields(
     assert set(json.loads(persons)) == in_support
     assert json.loads(detail)["fields"] == ["age_band", "sex", "ndta_first", "ndta_latest"]
     # Every field by default; as of a day before anyone's support, nobody.
-    assert run(["export", "evaluator", str(out)], tmp_path).returncode == 0
+    assert run(["export", "evaluator", str(out)], initialised).returncode == 0
     assert out.read_text().splitlines()[0] == ",".join(["pseudonym", *FIELDS])
-    assert run(["export", "evaluator", str(out), "--as-of", "2000-01-01"], tmp_path).returncode == 0
+    assert (
+        run(["export", "evaluator", str(out), "--as-of", "2000-01-01"], initialised).returncode == 0
+    )
     assert out.read_text().splitlines() == [",".join(["pseudonym", *FIELDS])]
     # An unknown field or a bad date: exit 2 with a clear reason, nothing written or read.
     events = db.execute("select count(*) from audit_auditevent").fetchone()[0]
-    bad = run(["export", "evaluator", str(tmp_path / "x.csv"), "--fields", "sex,shoe_size"],
-              tmp_path)  # fmt: skip
+    bad = run(["export", "evaluator", str(initialised / "x.csv"), "--fields", "sex,shoe_size"],
+              initialised)  # fmt: skip
     assert bad.returncode == 2 and "unknown field 'shoe_size'" in bad.stderr
-    assert "age_band" in bad.stderr and not (tmp_path / "x.csv").exists()
-    late = run(["export", "evaluator", str(out), "--as-of", "1/1/2026"], tmp_path)
+    assert "age_band" in bad.stderr and not (initialised / "x.csv").exists()
+    late = run(["export", "evaluator", str(out), "--as-of", "1/1/2026"], initialised)
     assert late.returncode == 2 and "YYYY-MM-DD" in late.stderr
     assert db.execute("select count(*) from audit_auditevent").fetchone()[0] == events
-    verify = run(["audit", "verify"], tmp_path)
+    verify = run(["audit", "verify"], initialised)
     assert verify.returncode == 0, verify.stdout
     # The help names every field the export has.
-    shown = run(["export", "evaluator", "--help"], tmp_path).stdout
+    shown = run(["export", "evaluator", "--help"], initialised).stdout
     compact = "".join(shown.replace("│", "").split())  # rich wraps the list in a box
     assert all(f"{f}," in compact or f"{f}." in compact for f in FIELDS)

@@ -26,12 +26,12 @@ def _create(env: dict[str, str], password: str, *args: str) -> subprocess.Comple
     )  # fmt: skip
 
 
-def test_create_admin_makes_an_administrator_and_audits_it(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_create_admin_makes_an_administrator_and_audits_it(initialised: Path) -> None:
+    env = _env(initialised)
     made = _create(env, STRONG, "first.admin", "--email", "admin@example.org")
     assert made.returncode == 0, made.stderr
     assert "ok administrator first.admin in OneStory Partnership Hub" in made.stdout
-    con = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    con = sqlite3.connect(initialised / "onestory.sqlite3")
     rows = con.execute(
         "SELECT u.username, u.password, m.role, o.name FROM access_user u "
         "JOIN access_membership m ON m.user_id = u.id "
@@ -51,8 +51,8 @@ def test_create_admin_makes_an_administrator_and_audits_it(tmp_path: Path) -> No
     assert verify.returncode == 0, verify.stdout
 
 
-def test_create_admin_refuses_a_weak_password_or_a_taken_username(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_create_admin_refuses_a_weak_password_or_a_taken_username(initialised: Path) -> None:
+    env = _env(initialised)
     weak = _create(env, "password", "first.admin")
     assert weak.returncode == 2
     assert "refused: This password is too short" in weak.stderr
@@ -60,6 +60,6 @@ def test_create_admin_refuses_a_weak_password_or_a_taken_username(tmp_path: Path
     again = _create(env, STRONG, "First.Admin")
     assert again.returncode == 2
     assert "refused: That username is already taken" in again.stderr
-    con = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    con = sqlite3.connect(initialised / "onestory.sqlite3")
     assert con.execute("SELECT count(*) FROM access_user").fetchone() == (1,)
     con.close()

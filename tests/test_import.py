@@ -324,7 +324,9 @@ def _table_dump(db: Path) -> str:
     return hashlib.sha256(repr((rows, quarantine, unfinished)).encode()).hexdigest()
 
 
-def test_killed_imports_leave_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
+def test_killed_imports_leave_nothing_and_a_rerun_completes(
+    tmp_path: Path, initialised_template: Path
+) -> None:
     """Kill the import process at random points 20 times; then run it to the end. The
     tables end identical to a clean run, and the audit chain still verifies."""
     from datetime import date
@@ -336,8 +338,8 @@ def test_killed_imports_leave_nothing_and_a_rerun_completes(tmp_path: Path) -> N
     city = generate_city(700, seed=99, as_of=date(2026, 11, 1))
     feed = next(f for f in write_feeds(city, tmp_path / "feeds") if f.kind == "ed")
     clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
-    for d in (clean_dir, killed_dir):
-        subprocess.run([*CLI, "init"], env=_env(d), check=True, capture_output=True)
+    for d in (clean_dir, killed_dir):  # each as `onestory init` leaves it
+        shutil.copytree(initialised_template, d)
     args = ["import", "ed", str(feed.path), "--source", "city_ed"]
     started = time.monotonic()
     subprocess.run([*CLI, *args], env=_env(clean_dir), check=True, capture_output=True)

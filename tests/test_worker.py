@@ -34,8 +34,8 @@ def _worker(env: dict[str, str], *args: str) -> tuple[int, list[dict[str, Any]]]
     return result.returncode, [ln for ln in lines if ln["logger"] == "onestory.worker"]
 
 
-def test_one_round_runs_every_job_and_logs_each(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_one_round_runs_every_job_and_logs_each(initialised: Path) -> None:
+    env = _env(initialised)
     code, lines = _worker(env)
     assert code == 0, lines
     assert [ln["level"] for ln in lines] == ["INFO", "INFO"]
@@ -44,14 +44,14 @@ def test_one_round_runs_every_job_and_logs_each(tmp_path: Path) -> None:
     assert "ok events=" in lines[1]["message"]
 
 
-def test_a_broken_audit_trail_is_logged_as_an_error(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+def test_a_broken_audit_trail_is_logged_as_an_error(initialised: Path) -> None:
+    env = _env(initialised)
     init = subprocess.run(
         [sys.executable, "-m", "onestory.cli", "init"], env=env, cwd=REPO, capture_output=True,
         timeout=300, check=False,
     )  # fmt: skip
     assert init.returncode == 0
-    con = sqlite3.connect(tmp_path / "onestory.sqlite3")
+    con = sqlite3.connect(initialised / "onestory.sqlite3")
     con.execute("UPDATE audit_auditevent SET action = 'forged' WHERE seq = 1")
     con.commit()
     con.close()
