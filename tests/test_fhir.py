@@ -391,7 +391,7 @@ def test_the_person_page_offers_the_download(record: World) -> None:
     )
 
 
-def test_the_cli_imports_a_bundle_and_names_bad_entries(tmp_path: Path) -> None:
+def test_the_cli_imports_a_bundle_and_names_bad_entries(initialised: Path) -> None:
     from tests.test_cli import run
 
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
@@ -405,15 +405,15 @@ def test_the_cli_imports_a_bundle_and_names_bad_entries(tmp_path: Path) -> None:
         {"resource": {"resourceType": "Encounter", "id": "e2", "status": "finished",
                       "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-02-04"}}},
     ]}  # fmt: skip
-    path = tmp_path / "bundle.json"
+    path = initialised / "bundle.json"
     path.write_text(json.dumps(bundle))
-    result = run(["import", "ed", str(path), "--source", "fhir_ed"], tmp_path / "data")
+    result = run(["import", "ed", str(path), "--source", "fhir_ed"], initialised)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
         "accepted=1 updated=0 unchanged=0 quarantined=1"
     )
     assert "entry 2: Bundle.entry[2] (Encounter/e2) class: Field required" in result.stderr
-    refused = run(["import", "ed", str(tmp_path / "nope.json")], tmp_path / "data")
+    refused = run(["import", "ed", str(initialised / "nope.json")], initialised)
     assert refused.returncode == 2
 
 
